@@ -1,0 +1,120 @@
+/**
+ * The public types of faultline's Porcupine port: a linearizability checker over generic models.
+ * This folder is self-contained: it imports nothing from the rest of the repository.
+ */
+
+/**
+ * The output an indeterminate operation is stepped with. An indeterminate operation (a Jepsen
+ * `info` completion, or an invocation that never completed) may take effect at any moment after
+ * its call, or never; its output was never observed. The checker handles the "any moment" and
+ * "never" parts itself; a model's `step` only has to accept UNKNOWN as "any output".
+ */
+export const UNKNOWN: unique symbol = Symbol.for('faultline.porcupine.unknown');
+export type Unknown = typeof UNKNOWN;
+
+/** One operation as the checker sees it: an interval [call, return] with its input and output. */
+export interface Operation<I, O> {
+  /** The client (process) that issued it. A client runs one operation at a time. */
+  clientId: number;
+  input: I;
+  /** Invocation time. */
+  call: number;
+  /** Observed output, or UNKNOWN for an indeterminate operation. */
+  output: O | Unknown;
+  /** Completion time; Infinity for an indeterminate operation. */
+  return: number;
+  /** The caller's identifier for this operation (e.g. the history index of its invoke), carried into results untouched. */
+  id?: number;
+}
+
+/**
+ * A sequential specification. `step` must be pure. States that are `equal` must have the same
+ * `hash`. Optional members get their defaults in one place (`completeModel`).
+ */
+export interface Model<S, I, O> {
+  init(): S;
+  /**
+   * The state after applying `input` in `state` and observing `output`, or `undefined` when that
+   * output is impossible in that state. With `output === UNKNOWN`, return the state the operation
+   * leads to whatever it answered (or `undefined` if it cannot take effect in that state at all).
+   */
+  step(state: S, input: I, output: O | Unknown): S | undefined;
+  equal?(a: S, b: S): boolean;
+  hash?(state: S): string | number;
+  /** P-compositionality: operations with different keys are checked independently. */
+  partitionKey?(input: I): string;
+  /** True when the input can never change the state (a read): an indeterminate one is dropped. */
+  readOnly?(input: I): boolean;
+  describeOperation?(input: I, output: O | Unknown): string;
+  describeState?(state: S): string;
+}
+
+/** A model whose step may lead to several states; adapted to a `Model` over sets of states. */
+export interface NondeterministicModel<S, I, O> {
+  init(): S[];
+  step(state: S, input: I, output: O | Unknown): S[];
+  equal?(a: S, b: S): boolean;
+  hash?(state: S): string | number;
+  partitionKey?(input: I): string;
+  readOnly?(input: I): boolean;
+  describeOperation?(input: I, output: O | Unknown): string;
+  describeState?(state: S): string;
+}
+
+/** true: linearizable; false: not; "unknown": a budget (time or memory) ran out first. */
+export type Verdict = true | false | 'unknown';
+
+export type UnknownReason = 'timeout' | 'memory' | 'cancelled';
+
+export interface CheckOptions {
+  /** Wall-clock budget for the whole check; when it runs out the verdict is "unknown". */
+  timeoutMs?: number;
+  /** Bound on the memoisation cache (entries across the search of one partition); "unknown" when exceeded. */
+  maxCacheEntries?: number;
+  /** Collect partial linearizations and the operations that could not be placed. */
+  verbose?: boolean;
+  /** Decide every partition, instead of stopping at the first illegal one. */
+  decideAll?: boolean;
+  /** Use the model's partitionKey (default true). false searches the history as one. */
+  partition?: boolean;
+  signal?: AbortSignal;
+}
+
+/** One step of a partial linearization: the operation placed and the state after it. */
+export interface LinearizationStep {
+  /** Index into PartitionInfo.operations. */
+  op: number;
+  /** describeState of the state after this operation. */
+  state: string;
+}
+
+/** Evidence for one partition, collected in verbose mode. */
+export interface PartitionInfo<I, O> {
+  operations: Operation<I, O>[];
+  /** describeState of the initial state. */
+  initialState: string;
+  /** The longest linearizable prefixes found (distinct orders of maximal length). */
+  longest: LinearizationStep[][];
+  /** Operations (indices into `operations`) that could not be placed next after a longest prefix. */
+  stuck: number[];
+  /** describeOperation of each operation, parallel to `operations`. */
+  descriptions: string[];
+}
+
+export interface PartitionResult<I, O> {
+  /** The partition key; "" when the history was searched as one. */
+  key: string;
+  valid: Verdict;
+  reason?: UnknownReason;
+  /** Operations searched (after dropping indeterminate read-only ones). */
+  operations: number;
+  elapsedMs: number;
+  info?: PartitionInfo<I, O>;
+}
+
+export interface CheckResult<I, O> {
+  valid: Verdict;
+  /** Partitions decided (or left unknown); when not deciding all, those after the first illegal one may be absent. */
+  partitions: PartitionResult<I, O>[];
+  elapsedMs: number;
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// The whole test suite, as README.md and .ci/run call it: build, typecheck, lint, then every
+// vitest test. Ends with one line `N passed, N failed` (build, typecheck and lint count as one
+// check each) and exits non-zero when anything failed.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const outDir = join(root, '.test-results');
+const extraArgs = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+
+function step(name, cmd, args) {
+  process.stdout.write(`\n== ${name}: ${cmd} ${args.join(' ')}\n`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status === 0) {
+    passed += 1;
+    return true;
+  }
+  failed += 1;
+  process.stdout.write(`== ${name} FAILED (exit ${r.status ?? r.signal})\n`);
+  return false;
+}
+
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+const built = step('build', 'npm', ['run', 'build', '--silent']);
+step('typecheck', npx, ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+step('lint', npx, ['biome', 'check', '.']);
+
+if (built) {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const report = join(outDir, 'vitest.json');
+  process.stdout.write('\n== tests: vitest run\n');
+  const r = spawnSync(
+    npx,
+    [
+      'vitest',
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile=${report}`,
+      ...extraArgs,
+    ],
+    { cwd: root, stdio: 'inherit', env: { ...process.env, FAULTLINE_TEST: '1' } },
+  );
+  try {
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    passed += json.numPassedTests ?? 0;
+    failed += json.numFailedTests ?? 0;
+    // A suite that failed to load (syntax error, bad import) has no test counted: count it.
+    for (const suite of json.testResults ?? []) {
+      if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) failed += 1;
+    }
+    if (r.status !== 0 && (json.numFailedTests ?? 0) === 0) failed += 1;
+  } catch {
+    process.stdout.write(`== vitest produced no report (exit ${r.status ?? r.signal})\n`);
+    failed += 1;
+  }
+} else {
+  process.stdout.write('\n== tests not run: the build failed\n');
+  failed += 1;
+}
+
+process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
+process.exit(failed === 0 ? 0 : 1);
