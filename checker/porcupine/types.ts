@@ -47,7 +47,29 @@ export interface Model<S, I, O> {
   readOnly?(input: I): boolean;
   describeOperation?(input: I, output: O | Unknown): string;
   describeState?(state: S): string;
+  /**
+   * Optional exact pruning, prepared once per partition from its operations; it must never
+   * change a verdict. The search calls the returned function after each step with the state
+   * reached and `pending[0..size)`: the indices (into `ops`) of the operations not yet
+   * linearized and called no later than `front`'s return, where `front` (one of them) is the
+   * not-yet-linearized operation with a finite return that returns first. Every operation not
+   * in `pending` and not yet linearized is called after that return, so comes after `front`.
+   * Return false only when no order of the remaining operations can continue from `state`.
+   */
+  viability?(ops: readonly Operation<I, O>[]): Viability<S> | undefined;
 }
+
+/**
+ * See Model.viability. `linearized(i)` tells whether operation i is already linearized (on the
+ * path that led to `state`).
+ */
+export type Viability<S> = (
+  state: S,
+  pending: Int32Array,
+  size: number,
+  front: number,
+  linearized: (op: number) => boolean,
+) => boolean;
 
 /** A model whose step may lead to several states; adapted to a `Model` over sets of states. */
 export interface NondeterministicModel<S, I, O> {
@@ -77,6 +99,11 @@ export interface CheckOptions {
   decideAll?: boolean;
   /** Use the model's partitionKey (default true). false searches the history as one. */
   partition?: boolean;
+  /**
+   * Cancels the check (verdict "unknown", reason "cancelled"). A search running on the calling
+   * thread polls it, so it sees an abort raised from another thread, or before the check; the
+   * parallel check leaves the calling thread free when a signal is given.
+   */
   signal?: AbortSignal;
 }
 
@@ -117,4 +144,16 @@ export interface CheckResult<I, O> {
   /** Partitions decided (or left unknown); when not deciding all, those after the first illegal one may be absent. */
   partitions: PartitionResult<I, O>[];
   elapsedMs: number;
+}
+
+/**
+ * Where a worker thread finds a model: models are code, so a worker imports `module` and takes
+ * its export `exportName`: a `Model`, or a function called with `args` that returns one.
+ * `args` must be structured-cloneable.
+ */
+export interface ModelSource {
+  /** An absolute module URL (file:...), e.g. `import.meta.url` of the module that exports the model. */
+  module: string;
+  exportName: string;
+  args?: unknown[];
 }

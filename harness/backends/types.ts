@@ -5,6 +5,8 @@
  * passes the same conformance suite.
  */
 
+import type { Rng } from '../random.js';
+
 export type NodeId = string;
 
 /** node → the nodes whose traffic it drops (both directions are listed explicitly). */
@@ -73,6 +75,11 @@ export interface ClusterOptions {
   /** Bound on waiting for every node's health check; the error names the node that did not come up. */
   startTimeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * The run's randomness for backend-side choices (the local proxies' jitter and loss draws).
+   * Optional: without it a backend derives a fixed stream from the run id.
+   */
+  rng?: Rng;
 }
 
 export interface Cluster {

@@ -1,0 +1,284 @@
+/**
+ * `history.jsonl` (DESIGN.md, "History format"): one event per line, appended as things
+ * happen, never rewritten.
+ *
+ * Reading streams the file line by line. A last line that has no trailing newline and is not
+ * valid JSON is what a crash mid-write leaves: it is dropped with a warning and everything
+ * before it kept. Any other bad line is a HistoryError naming the file and line. Blank lines
+ * are skipped.
+ */
+import { createReadStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { HistoryError, type HistoryWarning, historyWarning } from './errors.js';
+import type { HistoryEvent } from './event.js';
+import { isHistoryEvent, parseHistoryEvent } from './validate.js';
+import { type RetiredProcessPolicy, WellFormedChecker } from './well-formed.js';
+
+export interface LineEvent {
+  event: HistoryEvent;
+  /** 1-based line number in the file. */
+  line: number;
+}
+
+export interface JsonlReadOptions {
+  /** Receives warnings (a truncated last line) as they are found. */
+  onWarning?: (warning: HistoryWarning) => void;
+}
+
+function parseLine(text: string, file: string, line: number): HistoryEvent {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new HistoryError({ file, line }, `invalid JSON (${(e as Error).message})`);
+  }
+  return parseHistoryEvent(value, { file, line });
+}
+
+function isTruncatedJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Consecutive events of a JSONL history; `lines[i]` is the line of `events[i]`. */
+export interface JsonlBatch {
+  events: HistoryEvent[];
+  lines: number[];
+}
+
+/**
+ * Parses the complete lines `text` (no trailing newline), the first being line `firstLine + 1`.
+ * Fast path: one JSON.parse for the whole chunk, as an array; it applies when every line is
+ * exactly one JSON value (a blank line or two values on a line make the array parse fail, or
+ * its length differ from the line count). Otherwise, line by line, which also words errors.
+ */
+function parseLines(text: string, firstLine: number, file: string, out: JsonlBatch): number {
+  let count = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) count += 1;
+  let values: unknown;
+  try {
+    values = JSON.parse(`[${text.replaceAll('\n', ',')}]`);
+  } catch {
+    values = undefined;
+  }
+  if (Array.isArray(values) && values.length === count) {
+    for (let k = 0; k < count; k++) {
+      const v: unknown = values[k];
+      const line = firstLine + k + 1;
+      out.events.push(isHistoryEvent(v) ? v : parseHistoryEvent(v, { file, line }));
+      out.lines.push(line);
+    }
+    return count;
+  }
+  let line = firstLine;
+  let from = 0;
+  while (from <= text.length) {
+    let to = text.indexOf('\n', from);
+    if (to < 0) to = text.length;
+    line += 1;
+    let body = text.slice(from, to);
+    from = to + 1;
+    if (body.endsWith('\r')) body = body.slice(0, -1);
+    if (body.trim() === '') continue;
+    out.events.push(parseLine(body, file, line));
+    out.lines.push(line);
+  }
+  return count;
+}
+
+/**
+ * The events of a JSONL history in batches (one per chunk read). The file is split into lines
+ * here rather than by node:readline: with a million lines the per-line callbacks and awaits
+ * cost as much as the JSON parsing, and splitting a chunk directly also tells whether the last
+ * line ended with a newline.
+ */
+export async function* readJsonlBatches(
+  file: string,
+  options: JsonlReadOptions = {},
+): AsyncGenerator<JsonlBatch, void, undefined> {
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  let rest = '';
+  let lineNo = 0;
+  let first = true;
+  for await (const chunk of stream as AsyncIterable<string>) {
+    // A byte-order mark is not part of the first line.
+    const text = first && chunk.startsWith('\uFEFF') ? chunk.slice(1) : rest + chunk;
+    first = false;
+    const cut = text.lastIndexOf('\n');
+    if (cut < 0) {
+      rest = text;
+      continue;
+    }
+    rest = text.slice(cut + 1);
+    const batch: JsonlBatch = { events: [], lines: [] };
+    lineNo += parseLines(text.slice(0, cut), lineNo, file, batch);
+    if (batch.events.length > 0) yield batch;
+  }
+  // What follows the last newline: a last line written without one, or cut short by a crash.
+  lineNo += 1;
+  const body = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+  if (body.trim() === '') return;
+  if (isTruncatedJson(body)) {
+    options.onWarning?.(
+      historyWarning(
+        { file, line: lineNo },
+        'the last line is incomplete (no newline, not valid JSON: a crash mid-write?); ignored',
+      ),
+    );
+    return;
+  }
+  yield { events: [parseLine(body, file, lineNo)], lines: [lineNo] };
+}
+
+/**
+ * The events of a JSONL history as they are read, each with its line number. Validates each
+ * line against the event schema (not well-formedness: see `readJsonlHistory`).
+ */
+export async function* readJsonlEvents(
+  file: string,
+  options: JsonlReadOptions = {},
+): AsyncGenerator<LineEvent, void, undefined> {
+  for await (const { events, lines } of readJsonlBatches(file, options)) {
+    for (let i = 0; i < events.length; i++) yield { event: events[i]!, line: lines[i]! };
+  }
+}
+
+export interface JsonlHistory {
+  events: HistoryEvent[];
+  warnings: HistoryWarning[];
+}
+
+export interface JsonlHistoryOptions {
+  /** Check well-formedness (./well-formed.ts) while reading (default true). */
+  wellFormed?: boolean;
+  /** Policy for process ids reused after info (default 'error': our own histories retire them). */
+  retiredProcesses?: RetiredProcessPolicy;
+}
+
+/** Reads, validates and (by default) checks the well-formedness of a whole JSONL history. */
+export async function readJsonlHistory(
+  file: string,
+  options: JsonlHistoryOptions = {},
+): Promise<JsonlHistory> {
+  const warnings: HistoryWarning[] = [];
+  const events: HistoryEvent[] = [];
+  const checker =
+    options.wellFormed === false
+      ? undefined
+      : new WellFormedChecker({ file, retiredProcesses: options.retiredProcesses ?? 'error' });
+  for await (const batch of readJsonlBatches(file, { onWarning: (w) => warnings.push(w) })) {
+    for (let i = 0; i < batch.events.length; i++) {
+      const event = batch.events[i]!;
+      checker?.add(event, batch.lines[i]);
+      events.push(event);
+    }
+  }
+  if (checker !== undefined) warnings.push(...checker.finish());
+  return { events, warnings };
+}
+
+export interface JsonlWriterOptions {
+  /** Buffered bytes (roughly) before a write is started on its own (default 64 KiB). */
+  bufferSize?: number;
+  /** Check each event's well-formedness before it is buffered (default true). */
+  wellFormed?: boolean;
+}
+
+/**
+ * Appends events to a JSONL history. The file is opened for appending only (O_APPEND): existing
+ * content is never rewritten. Appends are buffered; `flush` writes the buffer, `sync` also
+ * fsyncs, `close` does both and closes. A write error surfaces from the next call.
+ */
+export class JsonlHistoryWriter {
+  readonly file: string;
+  private readonly handle: FileHandle;
+  private readonly bufferSize: number;
+  private readonly checker: WellFormedChecker | undefined;
+  private buffer: string[] = [];
+  private buffered = 0;
+  private lines = 0;
+  private writing: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  private closed = false;
+
+  private constructor(file: string, handle: FileHandle, options: JsonlWriterOptions) {
+    this.file = file;
+    this.handle = handle;
+    this.bufferSize = options.bufferSize ?? 1 << 16;
+    this.checker =
+      options.wellFormed === false
+        ? undefined
+        : new WellFormedChecker({ file, retiredProcesses: 'error' });
+  }
+
+  static async open(file: string, options: JsonlWriterOptions = {}): Promise<JsonlHistoryWriter> {
+    return new JsonlHistoryWriter(file, await open(file, 'a'), options);
+  }
+
+  /** Events appended so far. */
+  get count(): number {
+    return this.lines;
+  }
+
+  /** Validates and buffers one event; throws a HistoryError for an event a reader would reject. */
+  append(event: HistoryEvent): void {
+    this.rethrow();
+    if (this.closed) throw new Error(`${this.file}: append after close`);
+    const line = this.lines + 1;
+    const valid = parseHistoryEvent(event, { file: this.file, line });
+    this.checker?.add(valid, line);
+    const text = `${JSON.stringify(valid)}\n`;
+    this.lines = line;
+    this.buffer.push(text);
+    this.buffered += text.length;
+    if (this.buffered >= this.bufferSize) void this.startWrite();
+  }
+
+  private rethrow(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private startWrite(): Promise<void> {
+    const chunk = this.buffer.join('');
+    this.buffer = [];
+    this.buffered = 0;
+    if (chunk.length > 0) {
+      this.writing = this.writing.then(async () => {
+        if (this.failure !== undefined) return;
+        try {
+          await this.handle.appendFile(chunk);
+        } catch (e) {
+          this.failure = e;
+        }
+      });
+    }
+    return this.writing;
+  }
+
+  /** Writes everything appended so far. */
+  async flush(): Promise<void> {
+    await this.startWrite();
+    this.rethrow();
+  }
+
+  /** Flushes and fsyncs. */
+  async sync(): Promise<void> {
+    await this.flush();
+    await this.handle.sync();
+  }
+
+  /** Flushes, fsyncs and closes. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.sync();
+    } finally {
+      await this.handle.close();
+    }
+  }
+}

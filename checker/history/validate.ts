@@ -1,0 +1,83 @@
+/**
+ * Validation of one history event against `historyEventSchema` (./event.ts), with messages
+ * that name the file, line and field.
+ *
+ * zod is the authority, but running it on each of a million lines costs more than the JSON
+ * parse itself, so `isHistoryEvent` is a hand-written fast path that accepts exactly what the
+ * schema accepts (a property test holds the two together). Only an event the fast path rejects
+ * goes through zod, which then also words the error.
+ */
+import { HistoryError, type HistoryLocation } from './errors.js';
+import { type HistoryEvent, historyEventSchema, OP_TYPES } from './event.js';
+
+const OP_TYPE_SET: ReadonlySet<unknown> = new Set<unknown>(OP_TYPES);
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Same acceptance as `historyEventSchema.safeParse(v).success`, without allocating. */
+export function isHistoryEvent(v: unknown): v is HistoryEvent {
+  if (!isPlainObject(v)) return false;
+  const { index, time, process, type, f, key, node } = v;
+  if (!(typeof index === 'number' && Number.isSafeInteger(index) && index >= 0)) return false;
+  if (!(typeof time === 'number' && Number.isFinite(time) && time >= 0)) return false;
+  if (typeof process === 'number') {
+    if (!(Number.isSafeInteger(process) && process >= 0)) return false;
+  } else if (!(typeof process === 'string' && process.length > 0)) return false;
+  if (!OP_TYPE_SET.has(type)) return false;
+  if (!(typeof f === 'string' && f.length > 0)) return false;
+  if (key !== undefined && typeof key !== 'string') {
+    if (!(typeof key === 'number' && Number.isFinite(key))) return false;
+  }
+  if (node !== undefined && typeof node !== 'string') return false;
+  return true;
+}
+
+const EXPECTATIONS: Record<string, string> = {
+  index: 'expected a non-negative integer',
+  time: 'expected a non-negative number of nanoseconds',
+  process: 'expected a non-negative integer or a non-empty string',
+  type: `expected one of ${OP_TYPES.join('|')}`,
+  f: 'expected a non-empty string',
+  key: 'expected a string or a number',
+  node: 'expected a string',
+};
+
+/** A value as it appears in an error message: JSON, shortened. */
+export function show(value: unknown): string {
+  if (value === undefined) return 'nothing (the field is missing)';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return `a ${typeof v}`;
+}
+
+/**
+ * The event as the schema reads it, or a HistoryError naming the location and the first field
+ * at fault. `location.field` is filled in here.
+ */
+export function parseHistoryEvent(v: unknown, location: Omit<HistoryLocation, 'field'>) {
+  if (isHistoryEvent(v)) return v;
+  if (!isPlainObject(v)) {
+    throw new HistoryError(location, `expected an event object, got ${kindOf(v)} ${show(v)}`);
+  }
+  const parsed = historyEventSchema.safeParse(v);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path[0];
+  if (typeof field !== 'string') {
+    throw new HistoryError(location, issue?.message ?? 'not a valid event');
+  }
+  const expected = EXPECTATIONS[field] ?? issue?.message ?? 'invalid';
+  throw new HistoryError({ ...location, field }, `${expected}, got ${show(v[field])}`);
+}

@@ -1,0 +1,10 @@
+export type { NemesisInterval } from './nemesis.js';
+export { nemesisIntervals } from './nemesis.js';
+export { renderTimeline } from './render.js';
+export type {
+  TimelineCheck,
+  TimelineInput,
+  TimelineOptions,
+  TimelinePartition,
+} from './types.js';
+export { describeClientOp } from './view.js';

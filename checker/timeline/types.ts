@@ -1,0 +1,42 @@
+import type { ClientOp } from '../history/client-op.js';
+import type { HistoryEvent } from '../history/event.js';
+import type { PartitionInfo, Verdict } from '../porcupine/types.js';
+
+/** What the timeline needs of one partition of a linearizability result (verbose for evidence). */
+export interface TimelinePartition {
+  key: string;
+  valid: Verdict;
+  reason?: string;
+  operations: number;
+  /** Verbose evidence; `info.operations[i].id` is the index of that op in `TimelineInput.ops`. */
+  info?: PartitionInfo<unknown, unknown>;
+}
+
+/** What the timeline needs of a linearizability result (`checkLinearizability`'s answer fits). */
+export interface TimelineCheck {
+  valid: Verdict;
+  model?: string;
+  partitions: readonly TimelinePartition[];
+}
+
+export interface TimelineInput {
+  /** Page heading, e.g. the history file's name. */
+  title?: string;
+  /** The client operations that were checked, in the order given to the checker. */
+  ops: readonly ClientOp[];
+  result: TimelineCheck;
+  /** The whole history; only its nemesis events are used (drawn as shaded intervals). */
+  events?: readonly HistoryEvent[];
+  /**
+   * `ns`: times are nanoseconds (faultline's own histories). `order`: times only order the
+   * events (imported histories without clocks), so the axis counts events, not seconds.
+   */
+  timeUnit?: 'ns' | 'order';
+}
+
+export interface TimelineOptions {
+  /** Most ops drawn per partition (a window around the point where the search got stuck). */
+  maxOps?: number;
+  /** Most failing partitions drawn; the others are listed by key. */
+  maxPartitions?: number;
+}

@@ -1,0 +1,114 @@
+/**
+ * Membership view and failure detection. Every node keeps a heartbeat (generation, counter) per
+ * member; it bumps its own each gossip round and pushes its table to a random peer, which merges
+ * it and answers with its own (push-pull). A member is suspected when its heartbeat has not
+ * advanced for suspectTimeoutMs, or earlier when the phi-accrual level (exponential model of the
+ * observed inter-arrival times) passes phiThreshold. The generation (start time) makes a
+ * restarted node's fresh counter win over its old one.
+ */
+export interface Heartbeat {
+  gen: number;
+  n: number;
+}
+
+interface Entry {
+  hb: Heartbeat;
+  lastChange: number;
+  intervals: number[];
+}
+
+export interface MemberView {
+  status: 'self' | 'up' | 'suspect';
+  generation: number;
+  heartbeat: number;
+  lastHeardMsAgo: number | null;
+  phi: number;
+}
+
+const WINDOW = 50;
+
+export class Membership {
+  private readonly table = new Map<string, Entry>();
+  private readonly startedAt = Date.now();
+
+  constructor(
+    readonly self: string,
+    readonly members: readonly string[],
+    private readonly suspectTimeoutMs: number,
+    private readonly phiThreshold: number,
+  ) {
+    this.table.set(self, { hb: { gen: Date.now(), n: 0 }, lastChange: Date.now(), intervals: [] });
+  }
+
+  /** Advances our own heartbeat; returns the table to gossip. */
+  beat(): Record<string, Heartbeat> {
+    const me = this.table.get(this.self)!;
+    me.hb = { gen: me.hb.gen, n: me.hb.n + 1 };
+    me.lastChange = Date.now();
+    return this.snapshot();
+  }
+
+  snapshot(): Record<string, Heartbeat> {
+    return Object.fromEntries([...this.table].map(([id, e]) => [id, e.hb]));
+  }
+
+  /** Merges a gossiped table; unknown ids are ignored (static membership). */
+  merge(remote: Record<string, Heartbeat>): void {
+    const now = Date.now();
+    for (const [id, hb] of Object.entries(remote)) {
+      if (id === this.self || !this.members.includes(id)) continue;
+      const cur = this.table.get(id);
+      if (!cur) {
+        this.table.set(id, { hb, lastChange: now, intervals: [] });
+        continue;
+      }
+      if (hb.gen > cur.hb.gen || (hb.gen === cur.hb.gen && hb.n > cur.hb.n)) {
+        if (hb.gen === cur.hb.gen) {
+          cur.intervals.push(now - cur.lastChange);
+          if (cur.intervals.length > WINDOW) cur.intervals.shift();
+        } else {
+          cur.intervals = [];
+        }
+        cur.hb = hb;
+        cur.lastChange = now;
+      }
+    }
+  }
+
+  phi(id: string): number {
+    const e = this.table.get(id);
+    if (!e || id === this.self) return 0;
+    const elapsed = Date.now() - e.lastChange;
+    const mean =
+      e.intervals.length >= 3
+        ? e.intervals.reduce((a, b) => a + b, 0) / e.intervals.length
+        : this.suspectTimeoutMs / 4;
+    // P(no heartbeat for `elapsed`) = exp(-elapsed/mean) under an exponential model.
+    return elapsed / Math.max(mean, 1) / Math.LN10;
+  }
+
+  /** Believed alive by gossip. A member never heard of is alive for a grace period after start. */
+  alive(id: string): boolean {
+    if (id === this.self) return true;
+    const e = this.table.get(id);
+    if (!e) return Date.now() - this.startedAt < this.suspectTimeoutMs;
+    const elapsed = Date.now() - e.lastChange;
+    return elapsed < this.suspectTimeoutMs && this.phi(id) < this.phiThreshold;
+  }
+
+  view(): Record<string, MemberView> {
+    const now = Date.now();
+    const out: Record<string, MemberView> = {};
+    for (const id of this.members) {
+      const e = this.table.get(id);
+      out[id] = {
+        status: id === this.self ? 'self' : this.alive(id) ? 'up' : 'suspect',
+        generation: e?.hb.gen ?? 0,
+        heartbeat: e?.hb.n ?? 0,
+        lastHeardMsAgo: e ? now - e.lastChange : null,
+        phi: Math.round(this.phi(id) * 100) / 100,
+      };
+    }
+    return out;
+  }
+}

@@ -1,0 +1,746 @@
+/**
+ * The distributed node: any node coordinates any client operation.
+ *
+ * Eventual records (kv, set, counter): the coordinator builds the state the operation adds and
+ * replicates it to the key's preference list, answering after W acks; an owner that looks down
+ * is replaced by the next healthy node clockwise, which keeps the state as a hint for it (sloppy
+ * quorum) and hands it over when the owner is back. Reads ask R replicas, join the replies and,
+ * once every replica answered or the timeout passed, repair the replicas that were behind.
+ * Anti-entropy compares bucket digests with a random peer each interval and exchanges what
+ * differs, so replicas converge without reads.
+ *
+ * Linearizable registers: CASPaxos with the key's N preference-list nodes as acceptors (strict,
+ * never sloppy), through the replica layer's proposer.
+ */
+import type { Config } from '../config.js';
+import { failed, type Json, ok, type Reply, unknown } from '../http/reply.js';
+import type { Quorum, StoreApi } from '../http/server.js';
+import { BadMessage, PeerError, type Transport } from '../net/transport.js';
+import { changes, Proposer } from '../paxos/proposer.js';
+import {
+  type Change,
+  type PaxosReply,
+  type PaxosRequest,
+  type RecordItem,
+  type RecordType,
+  type ReplicaApi,
+  ReplicaInputError,
+  type State,
+} from '../replica/types.js';
+import { DigestIndex, recordId } from './digest-index.js';
+import { Membership } from './membership.js';
+import {
+  AE_BUCKETS,
+  AeFetchReplySchema,
+  AeSummaryReplySchema,
+  batches,
+  GetReplySchema,
+  GossipReplySchema,
+  MAX_AE_RECORDS,
+  MAX_BATCH,
+  MAX_BATCH_BYTES,
+  MergeReplySchema,
+  PaxosReplySchema,
+  type PeerRequest,
+  PeerRequestSchema,
+} from './messages.js';
+import { Ring } from './ring.js';
+
+type Log = (level: 'debug' | 'info' | 'warn', line: string) => void;
+
+interface Target {
+  node: string;
+  /** Set when `node` stands in for an unreachable owner (sloppy quorum). */
+  hintFor?: string;
+}
+
+/** Tally of one coordinated round: whether anything may have reached a replica. */
+interface Round<T> {
+  oks: Array<{ target: Target; value: T }>;
+  /** Some attempt may have been applied (sent, or applied locally). */
+  maybeApplied: boolean;
+  errors: string[];
+}
+
+const canon = (s: State | null | undefined) => (s ? JSON.stringify(s) : '');
+
+export class StoreNode implements StoreApi {
+  readonly n: number;
+  readonly ring: Ring;
+  readonly membership: Membership;
+  private readonly index: DigestIndex;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closed = false;
+  private readonly startedAt = Date.now();
+  private readonly ae = {
+    rounds: 0,
+    failedRounds: 0,
+    lastRoundAt: 0,
+    lastPeer: '',
+    bucketsDiffering: 0,
+    pushed: 0,
+    pulled: 0,
+    lastSyncWith: {} as Record<string, number>,
+    running: false,
+  };
+  private readonly handoff = { delivered: 0, attempts: 0, running: false };
+  private readonly repairs = { sent: 0 };
+  private readonly proposer: Proposer;
+  /** Tail of the queue of CASPaxos operations per key (see lin()). */
+  private readonly linQueue = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly cfg: Config,
+    private readonly replica: ReplicaApi,
+    private readonly transport: Transport,
+    private readonly log: Log,
+  ) {
+    this.n = cfg.n;
+    this.ring = new Ring(cfg.members, cfg.vnodes);
+    this.membership = new Membership(cfg.id, cfg.members, cfg.suspectTimeoutMs, cfg.phiThreshold);
+    this.index = new DigestIndex(cfg.id, this.ring, cfg.n, replica);
+    this.proposer = new Proposer(cfg.id);
+  }
+
+  /** Builds the digest index and starts gossip, hint delivery and anti-entropy. */
+  start(): void {
+    this.index.rebuild();
+    const every = (ms: number, fn: () => unknown) => {
+      const t = setInterval(() => {
+        if (!this.closed) fn();
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.cfg.gossipIntervalMs, () => void this.gossipRound());
+    every(250, () => void this.deliverHints());
+    if (this.cfg.antiEntropyIntervalMs > 0) {
+      every(this.cfg.antiEntropyIntervalMs, () => void this.antiEntropyRound());
+    }
+  }
+
+  stop(): void {
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  private others(): string[] {
+    return this.cfg.members.filter((m) => m !== this.cfg.id);
+  }
+
+  /** Worth sending to now: gossip says alive and the link is up and answering. */
+  healthy(node: string): boolean {
+    if (node === this.cfg.id) return true;
+    return this.membership.alive(node) && this.transport.reachable(node);
+  }
+
+  // ------------------------------------------------------------------ peer requests (server side)
+
+  async handlePeer(from: string, body: unknown): Promise<unknown> {
+    const parsed = PeerRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new BadMessage(`invalid request: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
+    }
+    return this.serve(from, parsed.data);
+  }
+
+  /** Serves a validated request (also called directly when this node is its own target). */
+  private async serve(from: string, req: PeerRequest): Promise<unknown> {
+    switch (req.t) {
+      case 'gossip':
+        this.membership.merge(Object.fromEntries(req.hb.map(([id, gen, n]) => [id, { gen, n }])));
+        return { hb: this.heartbeatsWire() };
+      case 'merge':
+        await this.applyLocal(req.items, req.hintFor);
+        return { ok: true };
+      case 'get':
+        return { state: this.readLocal(req.type, req.key, req.hintFor) ?? null };
+      case 'paxos':
+        return this.replica.paxosHandle(req.req);
+      case 'ae-summary':
+        return { diff: this.aeDiff(from, req.buckets) };
+      case 'ae-fetch': {
+        // Answer within a byte budget; what is left out still differs and comes next round.
+        const items: RecordItem[] = [];
+        let bytes = 0;
+        for (const [type, key] of req.keys) {
+          const state = this.replica.get(type, key);
+          if (!state) continue;
+          bytes += JSON.stringify(state).length + 64;
+          if (items.length > 0 && bytes > MAX_BATCH_BYTES) break;
+          items.push({ type, key, state });
+        }
+        return { items };
+      }
+    }
+  }
+
+  private heartbeatsWire(): Array<[string, number, number]> {
+    return Object.entries(this.membership.snapshot()).map(([id, hb]) => [id, hb.gen, hb.n]);
+  }
+
+  /** Joins items into this node's store, or holds them as hints for `hintFor`. */
+  private async applyLocal(items: readonly RecordItem[], hintFor?: string): Promise<void> {
+    await Promise.all(
+      items.map(async ({ type, key, state }) => {
+        if (hintFor !== undefined && hintFor !== this.cfg.id) {
+          await this.replica.addHint(hintFor, type, key, state);
+          return;
+        }
+        if (await this.replica.merge(type, key, state)) this.index.update(type, key);
+      }),
+    );
+  }
+
+  private readLocal(type: RecordType, key: string, hintFor?: string): State | undefined {
+    let state = this.replica.get(type, key);
+    if (hintFor !== undefined && hintFor !== this.cfg.id) {
+      const hint = this.replica.hintsFor(hintFor).find((h) => h.type === type && h.key === key);
+      if (hint) state = state ? this.replica.join(state, hint.state) : hint.state;
+    }
+    return state;
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  /**
+   * Sends a request to a node and validates its reply; this node's own requests are served
+   * directly (no network, no validation of what we built ourselves).
+   */
+  private async call<T>(
+    node: string,
+    body: PeerRequest,
+    timeoutMs: number,
+    schema: { parse(v: unknown): T },
+  ): Promise<T> {
+    if (node === this.cfg.id) return (await this.serve(node, body)) as T;
+    return schema.parse(await this.transport.request(node, body, Math.max(1, timeoutMs)));
+  }
+
+  /** The owners, with a healthy stand-in for each owner that looks down (sloppy quorum). */
+  private targets(key: string, sloppy: boolean): { targets: Target[]; spare: string[] } {
+    const walk = this.ring.walk(key);
+    const pref = walk.slice(0, this.n);
+    if (!sloppy) return { targets: pref.map((node) => ({ node })), spare: [] };
+    const spare = walk.slice(this.n).filter((x) => this.healthy(x));
+    const targets: Target[] = [];
+    for (const owner of pref) {
+      if (this.healthy(owner)) targets.push({ node: owner });
+      else {
+        const stand = spare.shift();
+        targets.push(stand === undefined ? { node: owner } : { node: stand, hintFor: owner });
+      }
+    }
+    return { targets, spare };
+  }
+
+  /**
+   * Sends `request(target)` to every target, resolving as soon as `need` succeeded (the rest
+   * keep running and are reported through `onLate`). A target that fails is replaced by the
+   * next spare node standing in for the same owner, when sloppy quorums are on.
+   */
+  private quorumRound<T>(
+    key: string,
+    need: number,
+    sloppy: boolean,
+    deadline: number,
+    request: (t: Target, timeoutMs: number) => Promise<T>,
+    onLate?: (round: Round<T>) => void,
+  ): Promise<Round<T>> {
+    const { targets, spare } = this.targets(key, sloppy);
+    const round: Round<T> = { oks: [], maybeApplied: false, errors: [] };
+    return new Promise((resolve) => {
+      let inFlight = 0;
+      let done = false;
+      const finish = () => {
+        if (!done && (round.oks.length >= need || inFlight === 0)) {
+          done = true;
+          resolve(round);
+        }
+        if (done && inFlight === 0) onLate?.(round);
+      };
+      const attempt = (t: Target) => {
+        inFlight++;
+        if (t.node === this.cfg.id) round.maybeApplied = true;
+        request(t, deadline - Date.now()).then(
+          (value) => {
+            round.maybeApplied = true;
+            round.oks.push({ target: t, value });
+            inFlight--;
+            finish();
+          },
+          (e: unknown) => {
+            if (!(e instanceof PeerError && e.kind === 'not-sent')) round.maybeApplied = true;
+            round.errors.push(e instanceof Error ? e.message : String(e));
+            const stand = sloppy && Date.now() < deadline ? spare.shift() : undefined;
+            if (stand !== undefined) attempt({ node: stand, hintFor: t.hintFor ?? t.node });
+            inFlight--;
+            finish();
+          },
+        );
+      };
+      for (const t of targets) attempt(t);
+    });
+  }
+
+  // ------------------------------------------------------------------ eventual operations
+
+  /**
+   * Replicates the state an operation adds. `build` runs only once some target looks healthy, so
+   * an operation refused with 412 left no trace. `unsentIsCertain` is false for counters: the
+   * coordinator's slot already counts the delta, so a later increment from this node would carry
+   * it; such a write is reported as unknown (503) even if nothing was sent.
+   */
+  private async write(
+    type: RecordType,
+    key: string,
+    build: () => State,
+    w: number,
+    unsentIsCertain = true,
+  ): Promise<Reply> {
+    const { targets, spare } = this.targets(key, this.cfg.hintedHandoff);
+    if (!targets.some((t) => this.healthy(t.node)) && !spare.length) {
+      return failed(412, `no replica of ${key} looks reachable; nothing was sent`);
+    }
+    const item: RecordItem = { type, key, state: build() };
+    const deadline = Date.now() + this.cfg.requestTimeoutMs;
+    const round = await this.quorumRound(
+      key,
+      w,
+      this.cfg.hintedHandoff,
+      deadline,
+      async (t, ms) => {
+        const body: PeerRequest = { t: 'merge', items: [item] };
+        if (t.hintFor !== undefined) body.hintFor = t.hintFor;
+        await this.call(t.node, body, ms, MergeReplySchema);
+      },
+    );
+    if (round.oks.length >= w) return ok({ acks: round.oks.length });
+    const why = `only ${round.oks.length} of ${w} write acks (${round.errors.slice(0, 3).join('; ')})`;
+    return round.maybeApplied || !unsentIsCertain
+      ? unknown(why)
+      : failed(412, why + '; nothing was sent');
+  }
+
+  /** Reads R replicas and joins their states; repairs stale replicas once all have answered. */
+  private async read(
+    type: RecordType,
+    key: string,
+    r: number,
+  ): Promise<{ state: State | undefined } | { reply: Reply }> {
+    const deadline = Date.now() + this.cfg.requestTimeoutMs;
+    const round = await this.quorumRound(
+      key,
+      r,
+      this.cfg.hintedHandoff,
+      deadline,
+      async (t, ms) => {
+        const body: PeerRequest = { t: 'get', type, key };
+        if (t.hintFor !== undefined) body.hintFor = t.hintFor;
+        return (await this.call(t.node, body, ms, GetReplySchema)).state;
+      },
+      this.cfg.readRepair ? (all) => void this.readRepair(type, key, all) : undefined,
+    );
+    if (round.oks.length < r) {
+      // A read changes nothing, so its failure is never ambiguous about state; 503 keeps the
+      // rule "5xx = not known to have completed" simple for clients.
+      return {
+        reply: unknown(`only ${round.oks.length} of ${r} read replies (${round.errors[0]})`),
+      };
+    }
+    return { state: this.joinAll(round.oks.map((o) => o.value)) };
+  }
+
+  private joinAll(states: ReadonlyArray<State | null>): State | undefined {
+    let acc: State | undefined;
+    for (const s of states) if (s) acc = acc ? this.replica.join(acc, s) : s;
+    return acc;
+  }
+
+  private async readRepair(type: RecordType, key: string, round: Round<State | null>) {
+    const merged = this.joinAll(round.oks.map((o) => o.value));
+    if (!merged) return;
+    const want = canon(merged);
+    const item: RecordItem = { type, key, state: merged };
+    for (const { target, value } of round.oks) {
+      if (canon(value) === want) continue;
+      const body: PeerRequest = { t: 'merge', items: [item] };
+      if (target.hintFor !== undefined) body.hintFor = target.hintFor;
+      this.repairs.sent++;
+      this.call(target.node, body, this.cfg.requestTimeoutMs, MergeReplySchema).catch(() => {});
+    }
+  }
+
+  private guard(fn: () => Promise<Reply>): Promise<Reply> {
+    return fn().catch((e: unknown) => {
+      if (e instanceof ReplicaInputError) return failed(400, e.message);
+      throw e;
+    });
+  }
+
+  kvGet(key: string, q: Quorum): Promise<Reply> {
+    return this.guard(async () => {
+      const res = await this.read('kv', key, q.r ?? this.cfg.r);
+      if ('reply' in res) return res.reply;
+      const view = this.replica.kvView(res.state);
+      return ok({ values: view.values, context: view.context });
+    });
+  }
+
+  kvPut(key: string, value: Json, context: string | undefined, q: Quorum): Promise<Reply> {
+    return this.guard(async () => {
+      return this.write(
+        'kv',
+        key,
+        () => this.replica.kvWrite(key, value, context, Date.now()),
+        q.w ?? this.cfg.w,
+      );
+    });
+  }
+
+  kvDelete(key: string, context: string | undefined, q: Quorum): Promise<Reply> {
+    return this.guard(async () => {
+      return this.write(
+        'kv',
+        key,
+        () => this.replica.kvWrite(key, undefined, context, Date.now()),
+        q.w ?? this.cfg.w,
+      );
+    });
+  }
+
+  setGet(key: string, q: Quorum): Promise<Reply> {
+    return this.guard(async () => {
+      const res = await this.read('set', key, q.r ?? this.cfg.r);
+      if ('reply' in res) return res.reply;
+      return ok({ value: this.replica.setView(res.state) });
+    });
+  }
+
+  setAdd(key: string, element: Json, q: Quorum): Promise<Reply> {
+    return this.guard(() =>
+      this.write('set', key, () => this.replica.setAdd(key, element), q.w ?? this.cfg.w),
+    );
+  }
+
+  setRemove(key: string, element: Json, q: Quorum): Promise<Reply> {
+    return this.guard(async () => {
+      // The remove retires the element's dots this coordinator observes through a read.
+      const res = await this.read('set', key, q.r ?? this.cfg.r);
+      if ('reply' in res) {
+        return failed(
+          412,
+          `could not read the set before removing: ${String((res.reply.body as { error?: string }).error)}`,
+        );
+      }
+      return this.write(
+        'set',
+        key,
+        () => this.replica.setRemove(key, element, res.state),
+        q.w ?? this.cfg.w,
+      );
+    });
+  }
+
+  counterGet(key: string, q: Quorum): Promise<Reply> {
+    return this.guard(async () => {
+      const res = await this.read('counter', key, q.r ?? this.cfg.r);
+      if ('reply' in res) return res.reply;
+      return ok({ value: this.replica.counterView(res.state) });
+    });
+  }
+
+  counterAdd(key: string, delta: number, q: Quorum): Promise<Reply> {
+    return this.guard(() =>
+      this.write(
+        'counter',
+        key,
+        () => this.replica.counterAdd(key, delta),
+        q.w ?? this.cfg.w,
+        false,
+      ),
+    );
+  }
+
+  // ------------------------------------------------------------------ CASPaxos
+
+  /**
+   * One CASPaxos operation. Operations on the same key coordinated by this node run one at a
+   * time (a local queue), so that local clients of a hot key do not duel each other with
+   * ballots; nodes still duel each other, which the proposer's backoff resolves.
+   */
+  private async lin(key: string, change: Change, isRead = false): Promise<Reply> {
+    const deadline = Date.now() + this.cfg.requestTimeoutMs;
+    const prev = this.linQueue.get(key);
+    let release!: () => void;
+    const mine = new Promise<void>((r) => {
+      release = r;
+    });
+    const tail = (prev ?? Promise.resolve()).then(() => mine);
+    this.linQueue.set(key, tail);
+    try {
+      if (prev) {
+        const waited = await Promise.race([
+          prev.then(() => true),
+          new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, deadline - Date.now()))),
+        ]);
+        if (!waited) {
+          return failed(
+            412,
+            'timed out queued behind earlier operations on this key; nothing was sent',
+          );
+        }
+      }
+      return await this.propose(key, change, isRead, deadline);
+    } finally {
+      release();
+      if (this.linQueue.get(key) === tail) this.linQueue.delete(key);
+    }
+  }
+
+  private async propose(
+    key: string,
+    change: Change,
+    isRead: boolean,
+    deadline: number,
+  ): Promise<Reply> {
+    const acceptors = this.ring.preferenceList(key, this.n);
+    const majority = Math.floor(acceptors.length / 2) + 1;
+    const up = acceptors.filter((a) => this.healthy(a)).length;
+    if (up < majority) {
+      return failed(
+        412,
+        `only ${up} of ${acceptors.length} acceptors look reachable; nothing was sent`,
+      );
+    }
+    const timeoutMs = Math.max(1, deadline - Date.now());
+    const result = await this.proposer.propose(key, change, {
+      acceptors,
+      timeoutMs,
+      send: async (node: string, msg: PaxosRequest): Promise<PaxosReply> => {
+        if (node === this.cfg.id) return this.replica.paxosHandle(msg);
+        const reply = await this.transport.request(node, { t: 'paxos', req: msg }, timeoutMs);
+        return PaxosReplySchema.parse(reply);
+      },
+    });
+    if (!result.ok) return unknown(`consensus not reached (${result.reason})`);
+    if (!result.applied && !isRead) {
+      return {
+        status: 409,
+        body: { error: 'cas precondition failed', outcome: 'failed', value: result.value },
+      };
+    }
+    return ok({ value: result.value });
+  }
+
+  linGet(key: string): Promise<Reply> {
+    return this.lin(key, changes.read(), true);
+  }
+
+  linPut(key: string, value: Json): Promise<Reply> {
+    return this.lin(key, changes.write(value));
+  }
+
+  /** Applies when the current value deep-equals `from` (object key order ignored; null = absent). */
+  linCas(key: string, from: Json, to: Json): Promise<Reply> {
+    return this.lin(key, changes.cas(from, to));
+  }
+
+  // ------------------------------------------------------------------ background work
+
+  private async gossipRound(): Promise<void> {
+    const hb = this.membership.beat();
+    const others = this.others();
+    if (others.length === 0) return;
+    const peer = others[Math.floor(Math.random() * others.length)]!;
+    try {
+      const wire = Object.entries(hb).map(([id, h]): [string, number, number] => [id, h.gen, h.n]);
+      const reply = GossipReplySchema.parse(
+        await this.transport.request(
+          peer,
+          { t: 'gossip', hb: wire },
+          this.cfg.gossipIntervalMs * 4,
+        ),
+      );
+      this.membership.merge(Object.fromEntries(reply.hb.map(([id, gen, n]) => [id, { gen, n }])));
+    } catch {
+      // Gossip is best effort: a missing answer is what the failure detector measures.
+    }
+  }
+
+  private async deliverHints(): Promise<void> {
+    if (this.handoff.running) return;
+    this.handoff.running = true;
+    try {
+      for (const [owner, count] of Object.entries(this.replica.pendingHints())) {
+        if (count === 0 || !this.healthy(owner)) continue;
+        const items = batches(this.replica.hintsFor(owner))[0] ?? [];
+        this.handoff.attempts++;
+        try {
+          MergeReplySchema.parse(
+            await this.transport.request(owner, { t: 'merge', items }, this.cfg.requestTimeoutMs),
+          );
+          await this.replica.clearHints(owner, items);
+          this.handoff.delivered += items.length;
+          this.log('info', `handed ${items.length} hinted records to ${owner}`);
+        } catch (e) {
+          this.log('debug', `hint delivery to ${owner} failed: ${(e as Error).message}`);
+        }
+      }
+    } finally {
+      this.handoff.running = false;
+    }
+  }
+
+  /** Responder side: which of our buckets differ from the initiator's, with our records in them. */
+  private aeDiff(peer: string, theirs: readonly string[]) {
+    const mine = this.index.summary(peer);
+    const differing = new Set<number>();
+    for (let i = 0; i < AE_BUCKETS; i++) if (mine[i] !== theirs[i]) differing.add(i);
+    const byBucket = new Map<number, Array<[RecordType, string, string]>>();
+    for (const b of differing) byBucket.set(b, []);
+    for (const rec of this.index.records(peer, differing)) {
+      byBucket.get(rec.bucket)?.push([rec.type, rec.key, rec.digest]);
+    }
+    // Bound the answer: whole buckets up to MAX_AE_RECORDS; the others are compared next round.
+    const out: Array<{ bucket: number; records: Array<[RecordType, string, string]> }> = [];
+    let total = 0;
+    for (const [bucket, records] of byBucket) {
+      if (out.length > 0 && total + records.length > MAX_AE_RECORDS) break;
+      out.push({ bucket, records });
+      total += records.length;
+    }
+    return out;
+  }
+
+  private async antiEntropyRound(): Promise<void> {
+    if (this.ae.running) return;
+    const candidates = this.others().filter((p) => this.healthy(p));
+    if (candidates.length === 0) return;
+    const peer = candidates[Math.floor(Math.random() * candidates.length)]!;
+    this.ae.running = true;
+    const timeout = Math.max(this.cfg.requestTimeoutMs, 5000);
+    try {
+      const reply = AeSummaryReplySchema.parse(
+        await this.transport.request(
+          peer,
+          { t: 'ae-summary', buckets: this.index.summary(peer) },
+          timeout,
+        ),
+      );
+      const buckets = new Set(reply.diff.map((d) => d.bucket));
+      const mine = new Map(
+        this.index.records(peer, buckets).map((rec) => [recordId(rec.type, rec.key), rec]),
+      );
+      const pull: Array<[RecordType, string]> = [];
+      const theirIds = new Set<string>();
+      for (const d of reply.diff) {
+        for (const [type, key, digest] of d.records) {
+          const id = recordId(type, key);
+          theirIds.add(id);
+          if (mine.get(id)?.digest !== digest) pull.push([type, key]);
+        }
+      }
+      const pulled = new Set(pull.map(([type, key]) => recordId(type, key)));
+      const push: RecordItem[] = [];
+      for (const [id, rec] of mine) {
+        if (pulled.has(id) || !theirIds.has(id)) {
+          const state = this.replica.get(rec.type, rec.key);
+          if (state) push.push({ type: rec.type, key: rec.key, state });
+        }
+      }
+      for (let i = 0; i < pull.length; i += MAX_BATCH) {
+        const got = AeFetchReplySchema.parse(
+          await this.transport.request(
+            peer,
+            { t: 'ae-fetch', keys: pull.slice(i, i + MAX_BATCH) },
+            timeout,
+          ),
+        );
+        await this.applyLocal(got.items);
+        this.ae.pulled += got.items.length;
+      }
+      for (const items of batches(push)) {
+        MergeReplySchema.parse(await this.transport.request(peer, { t: 'merge', items }, timeout));
+        this.ae.pushed += items.length;
+      }
+      if (pull.length + push.length > 0) {
+        this.log(
+          'info',
+          `anti-entropy with ${peer}: ${buckets.size} buckets differed, pulled ${pull.length}, pushed ${push.length}`,
+        );
+      }
+      this.ae.rounds++;
+      this.ae.bucketsDiffering = buckets.size;
+      this.ae.lastPeer = peer;
+      this.ae.lastRoundAt = Date.now();
+      this.ae.lastSyncWith[peer] = Date.now();
+    } catch (e) {
+      this.ae.failedRounds++;
+      this.log('debug', `anti-entropy with ${peer} failed: ${(e as Error).message}`);
+    } finally {
+      this.ae.running = false;
+    }
+  }
+
+  // ------------------------------------------------------------------ introspection
+
+  status(): Json {
+    const now = Date.now();
+    const members = this.membership.view();
+    const links = this.transport.linkStates();
+    return {
+      id: this.cfg.id,
+      uptimeMs: now - this.startedAt,
+      members: Object.fromEntries(
+        Object.entries(members).map(([id, v]) => [
+          id,
+          {
+            ...v,
+            link: id === this.cfg.id ? 'self' : (links[id] ?? 'none'),
+            healthy: this.healthy(id),
+          },
+        ]),
+      ),
+      settings: {
+        n: this.cfg.n,
+        r: this.cfg.r,
+        w: this.cfg.w,
+        vnodes: this.cfg.vnodes,
+        conflict: this.cfg.conflict,
+        storage: this.cfg.storage,
+        fsync: this.cfg.fsync,
+        readRepair: this.cfg.readRepair,
+        hintedHandoff: this.cfg.hintedHandoff,
+        antiEntropyIntervalMs: this.cfg.antiEntropyIntervalMs,
+        requestTimeoutMs: this.cfg.requestTimeoutMs,
+      },
+      hints: {
+        pending: this.replica.pendingHints(),
+        delivered: this.handoff.delivered,
+        deliveryAttempts: this.handoff.attempts,
+      },
+      antiEntropy: {
+        rounds: this.ae.rounds,
+        failedRounds: this.ae.failedRounds,
+        lastRoundMsAgo: this.ae.lastRoundAt ? now - this.ae.lastRoundAt : null,
+        lastPeer: this.ae.lastPeer || null,
+        bucketsDifferingLastRound: this.ae.bucketsDiffering,
+        recordsPulled: this.ae.pulled,
+        recordsPushed: this.ae.pushed,
+        lastSyncMsAgo: Object.fromEntries(
+          Object.entries(this.ae.lastSyncWith).map(([p, t]) => [p, now - t]),
+        ),
+        indexedRecords: this.index.size,
+      },
+      readRepairsSent: this.repairs.sent,
+      storage: { ...this.replica.stats() },
+    };
+  }
+
+  *replicaDump(): Iterable<Json> {
+    for (const item of this.replica.dump()) {
+      yield { type: item.type, key: item.key, view: item.view, raw: item.raw };
+    }
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Entry point of one leaderless store node: parse settings, open the replica, start the peer
+ * transport, membership, background work and the client HTTP server. SIGTERM/SIGINT close
+ * everything gracefully; a bad setting exits with status 2 and a message naming the flag.
+ */
+import type http from 'node:http';
+import { StoreNode } from './cluster/node.js';
+import { type Config, ConfigError, envName, parseConfig, SETTINGS } from './config.js';
+import { createHttpServer } from './http/server.js';
+import { Transport } from './net/transport.js';
+import { Replica } from './replica/replica.js';
+
+type Level = 'debug' | 'info' | 'warn';
+const LEVELS: Record<Level, number> = { debug: 0, info: 1, warn: 2 };
+
+function makeLogger(id: string, min: Level) {
+  return (level: Level, line: string) => {
+    if (LEVELS[level] < LEVELS[min]) return;
+    const text = `${new Date().toISOString()} ${level.toUpperCase()} ${id} ${line}\n`;
+    (level === 'warn' ? process.stderr : process.stdout).write(text);
+  };
+}
+
+function usage(): string {
+  return [
+    'usage: leaderless --id ID --listen HOST:PORT --peer-listen HOST:PORT --peers ID=HOST:PORT,... --data-dir DIR [settings]',
+    ...Object.entries(SETTINGS).map(
+      ([flag, what]) => `  --${flag.padEnd(22)} ${what}  [${envName(flag)}]`,
+    ),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  let cfg: Config;
+  try {
+    if (process.argv.includes('--help')) {
+      process.stdout.write(usage() + '\n');
+      process.exit(0);
+    }
+    cfg = parseConfig(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`leaderless: ${e.message}\n${usage()}\n`);
+    process.exit(2);
+  }
+  const log = makeLogger(cfg.id, cfg.logLevel);
+  const tConfig = performance.now();
+  const replica = await Replica.open({
+    nodeId: cfg.id,
+    dataDir: cfg.dataDir,
+    storage: cfg.storage,
+    fsync: cfg.fsync,
+    fsyncIntervalMs: cfg.fsyncIntervalMs,
+    conflict: cfg.conflict,
+    log: (line) => log('info', line),
+  });
+  const tOpened = performance.now();
+  let node: StoreNode | undefined;
+  const transport = new Transport({
+    self: cfg.id,
+    peers: cfg.peers,
+    listen: cfg.peerListen,
+    handler: (from, body) => {
+      if (!node) throw new Error('starting');
+      return node.handlePeer(from, body);
+    },
+    log,
+  });
+  node = new StoreNode(cfg, replica, transport, log);
+  const server: http.Server = createHttpServer({ api: node, maxBodyBytes: cfg.maxBodyBytes, log });
+  try {
+    await transport.start();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(cfg.listen.port, cfg.listen.host, () => resolve());
+    });
+  } catch (e) {
+    log('warn', `cannot listen: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  node.start();
+  // performance.now() counts from process start, so this includes Node's own boot.
+  log(
+    'info',
+    `up ${Math.round(performance.now())} ms after process start (main ${Math.round(performance.now() - t0)} ms, ` +
+      `replica open ${Math.round(tOpened - tConfig)} ms): clients ${cfg.listen.host}:${cfg.listen.port}, ` +
+      `peers ${cfg.peerListen.host}:${cfg.peerListen.port}, members ${cfg.members.join(',')}, ` +
+      `n=${cfg.n} r=${cfg.r} w=${cfg.w} conflict=${cfg.conflict} storage=${cfg.storage} fsync=${cfg.fsync}`,
+  );
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log('info', `${signal}: closing`);
+    const force = setTimeout(() => {
+      log('warn', 'graceful close took too long; exiting');
+      process.exit(1);
+    }, 5000);
+    force.unref();
+    server.close();
+    server.closeIdleConnections();
+    node?.stop();
+    await transport.close();
+    await replica.close();
+    log('info', 'closed');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`leaderless: fatal: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

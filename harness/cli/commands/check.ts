@@ -1,0 +1,185 @@
+import { basename, extname, join } from 'node:path';
+import type { Command } from 'commander';
+import { HISTORY_MODEL_NAMES } from '../../../checker/index.js';
+import type { Verdict } from '../../../checker/porcupine/types.js';
+import type { PartitionResults } from '../../../checker/results.js';
+import { combineVerdicts } from '../../../checker/results.js';
+import type { CheckTarget, TargetOutcome } from '../check/check-target.js';
+import { checkTarget } from '../check/check-target.js';
+import type { CheckFlags } from '../check/options.js';
+import { HISTORY_FORMATS, parseCheckFlags } from '../check/options.js';
+import { HISTORY_FILE, isDirectory, readTestCheck } from '../check/results-folder.js';
+import { EXIT, exitCodeOf, UsageError } from '../exit-codes.js';
+import type { CliIO } from '../io.js';
+import type { RegisterCommand } from './index.js';
+
+const verdictText = (v: Verdict): string =>
+  v === true ? 'linearizable' : v === false ? 'NOT LINEARIZABLE' : 'UNKNOWN';
+
+/** A folder name per history when several share one --out folder (unique, from the file name). */
+function subfolders(args: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return args.map((a) => {
+    const base = basename(a.replace(/[/\\]+$/, ''), extname(a)) || 'history';
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return n === 1 ? base : `${base}-${n}`;
+  });
+}
+
+async function targetFor(arg: string, flags: CheckFlags, outDir: string | undefined) {
+  const base = {
+    arg,
+    decideAll: flags.perPartition,
+    ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout * 1000 } : {}),
+  };
+  if (await isDirectory(arg)) {
+    // A results folder: its test.json says how its history is checked; flags given override.
+    const check = await readTestCheck(arg);
+    const model = flags.model ?? check.model;
+    if (!HISTORY_MODEL_NAMES.includes(model)) {
+      throw new UsageError(
+        `${join(arg, 'test.json')}: field check.model: ${JSON.stringify(model)} is not a linearizability model ` +
+          `(faultline check re-checks linearizability only); pass --model NAME, one of ${HISTORY_MODEL_NAMES.join(', ')}`,
+      );
+    }
+    const initial =
+      flags.initial !== undefined || 'initial' in check
+        ? { value: flags.initial !== undefined ? flags.initial : check.initial }
+        : undefined;
+    const target: CheckTarget = {
+      ...base,
+      history: join(arg, HISTORY_FILE),
+      format: 'jsonl',
+      model,
+      partition: flags.partition && (check.partition ?? true),
+      outDir: outDir ?? arg,
+      ...(initial ? { initial } : {}),
+    };
+    return target;
+  }
+  if (flags.model === undefined) {
+    throw new UsageError(
+      `--model is required to check ${arg}; known models: ${HISTORY_MODEL_NAMES.join(', ')}`,
+    );
+  }
+  const target: CheckTarget = {
+    ...base,
+    history: arg,
+    format: flags.format,
+    model: flags.model,
+    partition: flags.partition,
+    ...(flags.initial !== undefined ? { initial: { value: flags.initial } } : {}),
+    ...(outDir !== undefined ? { outDir } : {}),
+  };
+  return target;
+}
+
+type PartitionEvidence = NonNullable<PartitionResults['evidence']>;
+
+const short = (s: string, max = 100): string => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+/** "after 30 of 65 ops (state 1) none of [p0 #73] write 1 can be placed" (#: history index). */
+function evidenceText(ev: PartitionEvidence, operations: number): string {
+  const ops = ev.stuck
+    .slice(0, 3)
+    .map((s) => `[p${String(s.process)} #${s.index}] ${short(s.description)}`);
+  const more = ev.stuck.length > 3 ? ` and ${ev.stuck.length - 3} more` : '';
+  return `after ${ev.linearized} of ${operations} ops (state ${short(ev.stateAfter)}) none of ${ops.join('; ')}${more} can be placed`;
+}
+
+function printHuman(io: CliIO, arg: string, o: TargetOutcome): void {
+  const r = o.results;
+  const lin = o.linearizability;
+  io.out(
+    `${arg}: ${verdictText(r.valid)} (model ${r.model}, ${r.ops} ops, ${r.partitions} partition${r.partitions === 1 ? '' : 's'}, ${Math.round(r.elapsedMs)} ms)`,
+  );
+  for (const w of r.warnings) io.out(`  warning: ${w}`);
+  const bad = [
+    ...lin.partitions.filter((p) => p.valid === false),
+    ...lin.partitions.filter((p) => p.valid === 'unknown'),
+  ];
+  for (const p of bad.slice(0, 5)) {
+    const key = p.key === '' ? 'history' : `key ${JSON.stringify(p.key)}`;
+    const why =
+      p.valid === false ? 'not linearizable' : `unknown${p.reason ? ` (${p.reason})` : ''}`;
+    const detail = p.evidence ? `: ${evidenceText(p.evidence, p.operations)}` : '';
+    io.out(`  ${key}: ${why}${detail}`);
+  }
+  if (bad.length > 5)
+    io.out(`  … and ${bad.length - 5} more partitions not linearizable or unknown`);
+  for (const f of o.written) io.out(`  wrote ${f}`);
+}
+
+async function runCheck(files: string[], raw: Record<string, unknown>, io: CliIO): Promise<number> {
+  const flags = parseCheckFlags(raw, HISTORY_MODEL_NAMES);
+  const names = subfolders(files);
+  const verdicts: Verdict[] = [];
+  let badInput = 0;
+  const started = performance.now();
+  for (const [i, arg] of files.entries()) {
+    const outDir =
+      flags.out === undefined
+        ? undefined
+        : files.length === 1
+          ? flags.out
+          : join(flags.out, names[i]!);
+    try {
+      const target = await targetFor(arg, flags, outDir);
+      const o = await checkTarget(target);
+      verdicts.push(o.results.valid);
+      if (flags.json) {
+        for (const w of o.results.warnings) io.err(`warning: ${w}`);
+        io.out(
+          JSON.stringify({
+            file: arg,
+            valid: o.results.valid,
+            ops: o.results.ops,
+            partitions: o.results.partitions,
+            elapsedMs: Math.round(o.results.elapsedMs * 1000) / 1000,
+          }),
+        );
+      } else {
+        printHuman(io, arg, o);
+      }
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      badInput += 1;
+      io.err(`faultline check: ${e.message}`);
+    }
+  }
+  const verdict = combineVerdicts(verdicts);
+  if (!flags.json && files.length > 1) {
+    const count = (v: Verdict) => verdicts.filter((x) => x === v).length;
+    io.out(
+      `${files.length} histories: ${count(true)} linearizable, ${count(false)} not linearizable, ${count('unknown')} unknown, ${badInput} unreadable (${Math.round(performance.now() - started)} ms)`,
+    );
+  }
+  return badInput > 0 ? EXIT.usage : exitCodeOf(verdict);
+}
+
+export const registerCheck: RegisterCommand = (program: Command, { io, setExit }) => {
+  program
+    .command('check')
+    .description(
+      'check histories (files, or results folders) for linearizability; exit 0 valid, 1 invalid, 2 unknown, 3 bad input',
+    )
+    .argument('<history...>', 'history files (JSONL, Jepsen EDN or log lines) or results folders')
+    .option('--model <name>', `the model: ${HISTORY_MODEL_NAMES.join(', ')}`)
+    .option('--format <format>', `input format: ${HISTORY_FORMATS.join('|')}`, 'auto')
+    .option('--initial <json>', "the model's initial value, as JSON (e.g. 0, null, '\"x\"')")
+    .option('--timeout <seconds>', 'search budget per history; past it the verdict is unknown')
+    .option(
+      '--out <dir>',
+      'write results.json and timeline.html (a subfolder per history if several)',
+    )
+    .option('--json', 'print one JSON object per history and nothing else on stdout')
+    .option(
+      '--per-partition',
+      'decide every partition instead of stopping at the first illegal one',
+    )
+    .option('--no-partition', 'search the history as one instead of per key')
+    .action(async (files: string[], opts: Record<string, unknown>) => {
+      setExit(await runCheck(files, opts, io));
+    });
+};

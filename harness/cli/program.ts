@@ -1,0 +1,46 @@
+import { Command, CommanderError } from 'commander';
+import { COMMANDS } from './commands/index.js';
+import { EXIT, UsageError } from './exit-codes.js';
+import type { CliIO } from './io.js';
+import { processIO } from './io.js';
+
+const VERSION = '0.1.0';
+
+/** The `faultline` program with every subcommand registered. */
+export function createProgram(io: CliIO, setExit: (code: number) => void): Command {
+  const program = new Command('faultline')
+    .description('Jepsen-style linearizability and fault-injection test harness')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => io.err(s.replace(/\n$/, '')),
+    });
+  // Subcommands inherit exitOverride and the output settings, set above before they are added.
+  for (const register of COMMANDS) register(program, { io, setExit });
+  return program;
+}
+
+/** Runs the CLI on `argv` (as process.argv) and resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  let code: number = EXIT.valid;
+  const program = createProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end with exit code 0; every other parse error is a usage error.
+      return e.exitCode === 0 ? EXIT.valid : EXIT.usage;
+    }
+    if (e instanceof UsageError) {
+      io.err(`faultline: ${e.message}`);
+      return EXIT.usage;
+    }
+    io.err(`faultline: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return EXIT.usage;
+  }
+}

@@ -1,0 +1,131 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../checker/history/event.js';
+import { checkWellFormed } from '../checker/history/well-formed.js';
+import type { Client, Op } from './client.js';
+import { ErrorRegistry, OpError } from './client.js';
+import { each, limit, ops } from './generator/index.js';
+import type { EventSink } from './interpreter.js';
+import { interpret, ProcessTable } from './interpreter.js';
+import { Rng } from './random.js';
+import type { EventInput } from './recorder.js';
+
+/** What a fake client does with its i-th op. */
+type Behaviour = 'ok' | 'definite' | 'unknown-error' | 'hang';
+
+function memorySink(): EventSink & { events: HistoryEvent[] } {
+  const t0 = process.hrtime.bigint();
+  const events: HistoryEvent[] = [];
+  return {
+    events,
+    now: () => Number(process.hrtime.bigint() - t0),
+    record(input: EventInput) {
+      const e = { ...input, index: events.length, time: this.now() } as HistoryEvent;
+      events.push(e);
+      return e;
+    },
+  };
+}
+
+const registry = new ErrorRegistry([
+  { name: 'definite', type: 'fail', match: (e) => e instanceof OpError && e.code === 'definite' },
+]);
+
+function scriptedClient(script: readonly Behaviour[], counter: { i: number }): Client<Op> {
+  return {
+    async invoke(_op, signal) {
+      const b = script[counter.i++ % script.length]!;
+      await new Promise((r) => setImmediate(r));
+      if (b === 'ok') return { value: 1 };
+      if (b === 'definite') throw new OpError('definite', 'refused');
+      if (b === 'unknown-error') throw new Error('socket hang up');
+      // hang until the op timeout aborts it
+      return new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(new Error('aborted'))),
+      );
+    },
+    async close() {},
+  };
+}
+
+describe('interpret', () => {
+  it('gives every invoke exactly one completion, classified, and retires processes after info', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom<Behaviour>('ok', 'ok', 'definite', 'unknown-error', 'hang'), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 12 }),
+        async (script, threads, perThread) => {
+          const sink = memorySink();
+          const counter = { i: 0 };
+          const client = scriptedClient(script, counter);
+          await interpret({
+            gen: each(() =>
+              limit(
+                perThread,
+                ops((): Op => ({ f: 'write', key: 'k', value: 1 })),
+              ),
+            ),
+            processes: new ProcessTable(threads),
+            client: () => client,
+            errors: registry,
+            rng: (t) => new Rng(1).fork(`t${t}`),
+            sink,
+            opTimeoutMs: 5,
+            signal: new AbortController().signal,
+          });
+          const { events } = sink;
+          // Well-formed in the checker's own sense (one completion per invoke, no reuse after info).
+          expect(checkWellFormed(events, { file: 'memory', retiredProcesses: 'error' })).toEqual(
+            [],
+          );
+          const invokes = events.filter((e) => e.type === 'invoke');
+          expect(invokes.length).toBe(threads * perThread);
+          expect(events.length).toBe(2 * invokes.length);
+          for (const e of events) {
+            if (e.type === 'fail') expect(String(e.error)).toMatch(/^definite/);
+            if (e.type === 'info') expect(['timeout', 'socket hang up']).toContain(e.error);
+          }
+          // A process after info is old + concurrency.
+          for (const e of events.filter((x) => x.type === 'info')) {
+            const p = e.process as number;
+            expect(events.some((x) => x.index > e.index && x.process === p)).toBe(false);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('on abort, stops asking and records ops in flight as info', async () => {
+    const sink = memorySink();
+    const ctl = new AbortController();
+    const hang: Client<Op> = {
+      invoke: (_op, signal) =>
+        new Promise((_, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('aborted'))),
+        ),
+      async close() {},
+    };
+    setTimeout(() => ctl.abort(), 50);
+    await interpret({
+      gen: ops((): Op => ({ f: 'read', key: 'k' })),
+      processes: new ProcessTable(3),
+      client: () => hang,
+      errors: registry,
+      rng: () => new Rng(1),
+      sink,
+      opTimeoutMs: 60_000,
+      signal: ctl.signal,
+    });
+    expect(sink.events.filter((e) => e.type === 'invoke').length).toBe(3);
+    expect(sink.events.filter((e) => e.type === 'info').map((e) => e.error)).toEqual([
+      'aborted: the run stopped',
+      'aborted: the run stopped',
+      'aborted: the run stopped',
+    ]);
+  });
+});

@@ -1,0 +1,35 @@
+import type { Capability, Cluster, NodeId } from './backends/types.js';
+import type { NemesisSpec } from './nemesis-spec.js';
+import type { Rng } from './random.js';
+import type { EventInput } from './recorder.js';
+
+/** What the runner gives the nemesis while it runs. */
+export interface NemesisIO {
+  /** Records a nemesis event (`process: "nemesis"`) in the history. */
+  record(event: EventInput): void;
+  /** Nanoseconds since the run started (the history's clock). */
+  now(): number;
+  /** Aborted at the time limit or when the run stops: heal nothing, just return. */
+  signal: AbortSignal;
+}
+
+/**
+ * The nemesis as the runner uses it (implemented by `nemesis/`): which backend capabilities a
+ * spec needs (checked before anything starts), the fault plan (data, from the seed, recorded in
+ * test.json) and carrying it out through the cluster's primitives. The runner heals everything
+ * itself afterwards (`cluster.healAll()`).
+ */
+export interface NemesisDriver {
+  requiredCapabilities(spec: NemesisSpec): readonly Capability[];
+  /**
+   * Why each fault cannot run with this backend and system, one sentence each naming the fault
+   * and the backend (empty: all fine). Falls back to comparing `requiredCapabilities`.
+   */
+  unsupported?(
+    spec: NemesisSpec,
+    backend: { name: string; capabilities: ReadonlySet<Capability> },
+    system: { name: string; clockFaults: boolean },
+  ): string[];
+  plan(spec: NemesisSpec, nodes: readonly NodeId[], rng: Rng, timeLimitMs: number): unknown;
+  run(plan: unknown, cluster: Cluster, io: NemesisIO): Promise<void>;
+}

@@ -1,0 +1,227 @@
+import type {
+  Backend,
+  Capability,
+  Cluster,
+  ClusterOptions,
+  Grudge,
+  HostPort,
+  NodeId,
+} from '../backends/types.js';
+import type { Client, ClientFactory, Op } from '../client.js';
+import { ErrorRegistry, hasCode, OpError } from '../client.js';
+import type { NemesisDriver } from '../nemesis-driver.js';
+import type { NemesisSpec } from '../nemesis-spec.js';
+import type { SystemDefinition } from '../systems/types.js';
+
+/**
+ * In-memory stand-ins for the runner's tests: a cluster whose "nodes" share one map of
+ * registers (so it is linearizable unless told to lie), a client for it, and a nemesis that
+ * kills and pauses on a fixed plan. Every call is logged in order in `calls`.
+ */
+export interface FakeWorld {
+  calls: string[];
+  registers: Map<string, unknown>;
+  killed: Set<NodeId>;
+  paused: Set<NodeId>;
+  /** Nodes whose reads answer null whatever the register holds (a planted anomaly). */
+  lyingNodes: Set<NodeId>;
+  /** Throw from these cluster methods (error paths). */
+  failOn: Set<'createCluster' | 'healAll' | 'teardown' | 'open'>;
+  /** Paused nodes' ops wait for resume (or the op's abort). */
+  resumeWaiters: (() => void)[];
+}
+
+export function fakeWorld(): FakeWorld {
+  return {
+    calls: [],
+    registers: new Map(),
+    killed: new Set(),
+    paused: new Set(),
+    lyingNodes: new Set(),
+    failOn: new Set(),
+    resumeWaiters: [],
+  };
+}
+
+export function fakeBackend(
+  world: FakeWorld,
+  capabilities: Capability[] = ['kill', 'pause', 'partition'],
+): Backend {
+  return {
+    name: 'fake',
+    capabilities: new Set(capabilities),
+    async createCluster(options: ClusterOptions): Promise<Cluster> {
+      world.calls.push('createCluster');
+      if (world.failOn.has('createCluster')) throw new Error('fake: node n1 did not come up');
+      const step = (name: string) => {
+        world.calls.push(name);
+        if (world.failOn.has(name as 'healAll')) throw new Error(`fake: ${name} failed`);
+      };
+      const wakePaused = () => {
+        for (const w of world.resumeWaiters.splice(0)) w();
+      };
+      return {
+        nodes: options.nodes,
+        clientAddress: (node): HostPort => ({ host: 'fake', port: options.nodes.indexOf(node) }),
+        async kill(node) {
+          step(`kill ${node}`);
+          world.killed.add(node);
+        },
+        async start(node) {
+          step(`start ${node}`);
+          world.killed.delete(node);
+        },
+        async pause(node) {
+          step(`pause ${node}`);
+          world.paused.add(node);
+        },
+        async resume(node) {
+          step(`resume ${node}`);
+          world.paused.delete(node);
+          wakePaused();
+        },
+        async partition(grudge: Grudge) {
+          step(`partition ${JSON.stringify(grudge)}`);
+        },
+        async heal() {
+          step('heal');
+        },
+        async setLink() {},
+        async setClock() {},
+        async healAll() {
+          world.calls.push('healAll');
+          world.killed.clear();
+          world.paused.clear();
+          wakePaused();
+          if (world.failOn.has('healAll')) throw new Error('fake: healAll failed');
+        },
+        async teardown() {
+          step('teardown');
+        },
+      };
+    },
+    async clean() {
+      return { removed: [] };
+    },
+  };
+}
+
+const refused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+
+export function fakeClientFactory(world: FakeWorld): ClientFactory<Op> {
+  return {
+    errors: new ErrorRegistry([
+      {
+        name: 'cas precondition failed',
+        type: 'fail',
+        match: (e) => e instanceof OpError && e.code === 'precondition',
+      },
+      { name: 'connection refused', type: 'fail', match: (e) => hasCode(e, 'ECONNREFUSED') },
+    ]),
+    open(node: NodeId): Client<Op> {
+      if (world.failOn.has('open')) throw new Error('fake: cannot open a client');
+      return {
+        async invoke(op, signal) {
+          // An async hop, as a network round trip.
+          await new Promise((r) => setImmediate(r));
+          if (world.killed.has(node)) throw refused();
+          if (world.paused.has(node)) {
+            await new Promise<void>((resolve, reject) => {
+              world.resumeWaiters.push(resolve);
+              signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+            });
+          }
+          const key = String(op.key);
+          const current = world.registers.get(key) ?? null;
+          switch (op.f) {
+            case 'read':
+              return { value: world.lyingNodes.has(node) ? null : current };
+            case 'write':
+              world.registers.set(key, op.value);
+              return {};
+            case 'cas': {
+              const [from, to] = op.value as [unknown, unknown];
+              if (JSON.stringify(current) !== JSON.stringify(from)) {
+                throw new OpError('precondition', 'cas precondition failed');
+              }
+              world.registers.set(key, to);
+              return {};
+            }
+            default:
+              throw new OpError('unsupported', op.f);
+          }
+        },
+        async close() {},
+      };
+    },
+  };
+}
+
+export function fakeSystem(world: FakeWorld): SystemDefinition {
+  return {
+    name: 'fake',
+    recipe: () => ({
+      name: 'fake',
+      clockFaults: false,
+      launch: () => ({ command: 'true', args: [], env: {} }),
+      healthy: async () => true,
+    }),
+    clients: { lin: fakeClientFactory(world) },
+  };
+}
+
+interface PlannedFault {
+  atMs: number;
+  action: 'kill' | 'pause';
+  node: NodeId;
+  forMs: number;
+}
+
+/** A nemesis with a fixed plan: kill or pause a node at a time for a while, per the spec's faults. */
+export function fakeNemesis(world: FakeWorld): NemesisDriver {
+  const sleep = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  return {
+    requiredCapabilities: (spec: NemesisSpec) => spec.faults as Capability[],
+    plan(spec, nodes, rng, timeLimitMs) {
+      world.calls.push('plan');
+      const faults: PlannedFault[] = [];
+      for (let at = 50; at < timeLimitMs - 100; at += 400) {
+        if (spec.faults.length === 0) break;
+        const action = rng.pick(spec.faults) as 'kill' | 'pause';
+        // Pauses outlast a short op timeout (info); kills are brief (refused: fail).
+        faults.push({
+          atMs: at,
+          action,
+          node: rng.pick(nodes),
+          forMs: action === 'pause' ? 300 : 60,
+        });
+      }
+      return faults;
+    },
+    async run(plan, cluster, io) {
+      const start = io.now() / 1e6;
+      for (const f of plan as PlannedFault[]) {
+        await sleep(Math.max(0, f.atMs - (io.now() / 1e6 - start)), io.signal);
+        if (io.signal.aborted) return;
+        io.record({ process: 'nemesis', type: 'info', f: f.action, value: [f.node] });
+        await (f.action === 'kill' ? cluster.kill(f.node) : cluster.pause(f.node));
+        await sleep(f.forMs, io.signal);
+        if (io.signal.aborted) return; // left for the runner's healAll
+        await (f.action === 'kill' ? cluster.start(f.node) : cluster.resume(f.node));
+        io.record({
+          process: 'nemesis',
+          type: 'info',
+          f: f.action === 'kill' ? 'start' : 'resume',
+          value: [f.node],
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CliIO } from '../harness/cli/io.js';
+import { executeRun } from '../harness/cli/run.js';
+import { defaultRunDeps } from '../harness/defaults.js';
+import type { RunDeps } from '../harness/runner.js';
+import { fakeBackend, fakeNemesis, fakeSystem, fakeWorld } from '../harness/testing/fakes.js';
+import { WORKLOADS } from '../workloads/index.js';
+
+const out = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function bufferIO() {
+  const lines: string[] = [];
+  const errs: string[] = [];
+  const io: CliIO = { out: (l) => lines.push(l), err: (l) => errs.push(l) };
+  return { io, lines, errs };
+}
+
+function fakeDeps(lying = false): RunDeps {
+  const world = fakeWorld();
+  if (lying) world.lyingNodes.add('n1');
+  return {
+    backends: new Map([['fake', () => fakeBackend(world)]]),
+    systems: new Map([['fake', fakeSystem(world)]]),
+    workloads: WORKLOADS,
+    nemesis: fakeNemesis(world),
+  };
+}
+
+const base = {
+  system: 'fake',
+  backend: 'fake',
+  nodes: 3,
+  concurrency: 3,
+  rate: 300,
+  timeLimit: 0.4,
+  recovery: 0,
+  opTimeout: 0.2,
+  out,
+};
+
+describe('faultline run (executeRun)', () => {
+  it('prints the seed first, then verdicts, the folder and how to reproduce; exit 0 when valid', async () => {
+    const { io, lines } = bufferIO();
+    const code = await executeRun({ ...base, seed: 77 }, io, fakeDeps());
+    expect(code).toBe(0);
+    expect(lines[0]).toBe('seed: 77');
+    expect(lines).toContain('linearizability: valid');
+    expect(lines.some((l) => l.startsWith('results: '))).toBe(true);
+    expect(lines.at(-1)).toBe('reproduce with --seed 77');
+  });
+
+  it('exits 1 on an anomaly and names the key', async () => {
+    const { io, lines } = bufferIO();
+    const code = await executeRun(
+      { ...base, seed: 5, nemesis: { faults: [] } },
+      io,
+      fakeDeps(true),
+    );
+    expect(code).toBe(1);
+    expect(lines).toContain('linearizability: INVALID (anomaly found)');
+    expect(lines.some((l) => /keys: r\d \(not linearizable\)/.test(l))).toBe(true);
+  });
+
+  it('picks and prints a random seed when none is given', async () => {
+    const { io, lines } = bufferIO();
+    await executeRun({ ...base }, io, fakeDeps());
+    const seed = /^seed: (\d+)$/.exec(lines[0]!)?.[1];
+    expect(seed).toBeDefined();
+    expect(lines.at(-1)).toBe(`reproduce with --seed ${seed}`);
+  });
+
+  it('exits 3 naming the field and value of a bad spec', async () => {
+    const { io, errs } = bufferIO();
+    expect(await executeRun({ ...base, concurrency: 0 }, io, fakeDeps())).toBe(3);
+    expect(errs.join('\n')).toMatch(/field concurrency: .*got 0/);
+  });
+
+  it('exits 3 naming the fault and the backend it cannot do, before starting', async () => {
+    const { io, errs, lines } = bufferIO();
+    const code = await executeRun(
+      { nodes: 3, backend: 'local', nemesis: { faults: ['clock'] }, seed: 1, out },
+      io,
+      defaultRunDeps(),
+    );
+    expect(code).toBe(3);
+    expect(errs.join('\n')).toMatch(/local backend cannot do the clock fault/);
+    expect(lines).toEqual(['seed: 1']);
+  });
+
+  it('exits 3 for an unknown workload or a bad workload option', async () => {
+    const a = bufferIO();
+    expect(await executeRun({ ...base, workload: { name: 'nope' } }, a.io, fakeDeps())).toBe(3);
+    expect(a.errs.join('\n')).toMatch(/unknown workload "nope" \(known: register/);
+    const b = bufferIO();
+    expect(
+      await executeRun(
+        { ...base, workload: { name: 'register', options: { keys: 0 } } },
+        b.io,
+        fakeDeps(),
+      ),
+    ).toBe(3);
+    expect(b.errs.join('\n')).toMatch(/field workload.options.keys: .*got 0/);
+  });
+});

@@ -1,0 +1,207 @@
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../checker/history/event.js';
+import { readJsonlHistory } from '../checker/history/jsonl.js';
+import { readResults } from '../checker/results.js';
+import type { Capability } from '../harness/backends/types.js';
+import type { RunDeps } from '../harness/runner.js';
+import { RunSetupError, runTest } from '../harness/runner.js';
+import type { ResolvedSpec, TestSpecInput } from '../harness/spec.js';
+import { parseSpec, resolveSpec } from '../harness/spec.js';
+import { fakeBackend, fakeNemesis, fakeSystem, fakeWorld } from '../harness/testing/fakes.js';
+import { WORKLOADS } from '../workloads/index.js';
+
+const out = mkdtempSync(join(tmpdir(), 'faultline-runner-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function setup(input: Partial<TestSpecInput> = {}, capabilities?: Capability[]) {
+  const world = fakeWorld();
+  const deps: RunDeps = {
+    backends: new Map([['fake', () => fakeBackend(world, capabilities)]]),
+    systems: new Map([['fake', fakeSystem(world)]]),
+    workloads: WORKLOADS,
+    nemesis: fakeNemesis(world),
+  };
+  const spec: ResolvedSpec = resolveSpec(
+    parseSpec({
+      name: 'fake-register',
+      system: 'fake',
+      backend: 'fake',
+      nodes: 3,
+      concurrency: 4,
+      rate: 400,
+      timeLimit: 0.6,
+      recovery: 0.1,
+      opTimeout: 0.2,
+      seed: 42,
+      out,
+      nemesis: { faults: ['kill', 'pause'] },
+      ...input,
+    }),
+    () => 1,
+  );
+  return { world, deps, spec };
+}
+
+const nemesisFs = (events: HistoryEvent[]) =>
+  events.filter((e) => e.process === 'nemesis').map((e) => e.f);
+
+async function historyOf(dir: string) {
+  return (await readJsonlHistory(join(dir, 'history.jsonl'))).events;
+}
+
+describe('runner (fake backend and client)', () => {
+  it('runs the phases in order and writes a complete results folder', async () => {
+    const { world, deps, spec } = setup();
+    const r = await runTest(spec, deps);
+    expect(r.valid).toBe(true);
+    expect(r.aborted).toBe(false);
+    // Cluster up, faults, heal everything, tear down last.
+    expect(world.calls[0]).toBe('plan');
+    expect(world.calls[1]).toBe('createCluster');
+    expect(world.calls.some((c) => c.startsWith('kill') || c.startsWith('pause'))).toBe(true);
+    const heal = world.calls.indexOf('healAll');
+    expect(heal).toBeGreaterThan(1);
+    expect(world.calls.at(-1)).toBe('teardown');
+    expect(world.calls.slice(0, heal).every((c) => c !== 'teardown')).toBe(true);
+
+    const events = await historyOf(r.dir);
+    const healStart = events.find((e) => e.f === 'heal-all-start')!;
+    const healStop = events.find((e) => e.f === 'heal-all-stop')!;
+    // The final phase (reads of every key from one worker per node) comes after the recovery wait.
+    const finals = events.filter((e) => e.index > healStop.index && e.process !== 'nemesis');
+    expect(finals.filter((e) => e.type === 'invoke').length).toBe(3 * 3);
+    expect(finals.every((e) => e.f === 'read')).toBe(true);
+    expect(finals[0]!.time - healStop.time).toBeGreaterThanOrEqual(0.1 * 1e9);
+    // No client op is invoked between the start of the heal and the final phase.
+    expect(
+      events.filter(
+        (e) => e.index > healStart.index && e.index < healStop.index && e.type === 'invoke',
+      ),
+    ).toEqual([]);
+
+    // The folder: test.json (re-checkable), history, results, timeline, latest.
+    const test = JSON.parse(readFileSync(join(r.dir, 'test.json'), 'utf8'));
+    expect(test).toMatchObject({
+      seed: 42,
+      status: 'complete',
+      check: { model: 'kv', initial: null },
+    });
+    expect(test.spec.name).toBe('fake-register');
+    expect(Array.isArray(test.plan)).toBe(true);
+    expect(test.node).toBe(process.version);
+    const results = await readResults(join(r.dir, 'results.json'));
+    expect(results.valid).toBe(true);
+    expect(results.checkers.linearizability?.valid).toBe(true);
+    expect(results.ops).toBeGreaterThan(50);
+    expect(existsSync(join(r.dir, 'timeline.html'))).toBe(true);
+    expect(readFileSync(join(r.dir, 'latency.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<circle/);
+    expect(readFileSync(join(r.dir, 'rate.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<polyline/);
+    expect(resolve(out, readlinkSync(join(out, 'latest')))).toBe(resolve(r.dir));
+  });
+
+  it('finds a planted anomaly (a node whose reads answer null)', async () => {
+    const { world, deps, spec } = setup({ nemesis: { faults: [] }, seed: 5 });
+    world.lyingNodes.add('n2');
+    const r = await runTest(spec, deps);
+    expect(r.valid).toBe(false);
+    expect(r.checkers.find((c) => c.name === 'linearizability')?.valid).toBe(false);
+    expect(existsSync(join(r.dir, 'timeline.html'))).toBe(true);
+  });
+
+  it('records errors by class and retires a process after info', async () => {
+    const { world, deps, spec } = setup({ seed: 9, timeLimit: 2 });
+    const events = await historyOf((await runTest(spec, deps)).dir);
+    expect(world.calls.some((c) => c.startsWith('pause'))).toBe(true);
+    expect(world.calls.some((c) => c.startsWith('kill'))).toBe(true);
+    const fails = events.filter((e) => e.type === 'fail');
+    // Killed nodes refuse connections (fail); paused nodes time out (info).
+    expect(fails.some((e) => String(e.error).startsWith('connection refused'))).toBe(true);
+    const infos = events.filter((e) => e.type === 'info' && e.process !== 'nemesis');
+    expect(infos.length).toBeGreaterThan(0);
+    for (const info of infos) {
+      expect(info.error).toBe('timeout');
+      const p = info.process as number;
+      const later = events.filter((e) => e.index > info.index && e.process === p);
+      expect(later).toEqual([]);
+      // The worker carries on as process p + concurrency.
+      expect(events.some((e) => e.index > info.index && e.process === p + 4)).toBe(true);
+    }
+  });
+
+  it('refuses a fault the backend cannot do, before starting anything', async () => {
+    const { world, deps, spec } = setup({ nemesis: { faults: ['kill', 'clock'] } }, ['kill']);
+    await expect(runTest(spec, deps)).rejects.toThrow(RunSetupError);
+    await expect(runTest(spec, deps)).rejects.toThrow(/fake backend cannot do the clock fault/);
+    expect(world.calls.filter((c) => c === 'createCluster')).toEqual([]);
+  });
+
+  it('tears down, checks and warns when healing fails', async () => {
+    const { world, deps, spec } = setup({ seed: 3 });
+    world.failOn.add('healAll');
+    const r = await runTest(spec, deps);
+    expect(world.calls.at(-1)).toBe('teardown');
+    expect(r.warnings.some((w) => /healing the cluster failed/.test(w))).toBe(true);
+    expect(typeof r.valid === 'boolean' || r.valid === 'unknown').toBe(true);
+    expect(existsSync(join(r.dir, 'results.json'))).toBe(true);
+  });
+
+  it('a teardown failure does not prevent checking', async () => {
+    const { world, deps, spec } = setup({ seed: 4, nemesis: { faults: [] } });
+    world.failOn.add('teardown');
+    const r = await runTest(spec, deps);
+    expect(r.valid).toBe(true);
+    expect(r.warnings.some((w) => /tearing the cluster down failed/.test(w))).toBe(true);
+  });
+
+  it('tears down when clients cannot be opened, and still writes results', async () => {
+    const { world, deps, spec } = setup({ seed: 6 });
+    world.failOn.add('open');
+    const r = await runTest(spec, deps);
+    expect(world.calls.at(-1)).toBe('teardown');
+    expect(r.warnings.some((w) => /cannot open a client/.test(w))).toBe(true);
+    expect(r.results.ops).toBe(0);
+  });
+
+  it('reports a cluster that does not come up as a setup error', async () => {
+    const { world, deps, spec } = setup({ seed: 7 });
+    world.failOn.add('createCluster');
+    await expect(runTest(spec, deps)).rejects.toThrow(/did not come up: fake: node n1/);
+  });
+
+  it('stops on abort (Ctrl-C): heals, skips recovery and final reads, tears down, checks', async () => {
+    const { world, deps, spec } = setup({ timeLimit: 30, recovery: 30, seed: 8 });
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(), 300);
+    const t0 = Date.now();
+    const r = await runTest(spec, deps, { signal: ctl.signal });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(r.aborted).toBe(true);
+    expect(world.calls.includes('healAll')).toBe(true);
+    expect(world.calls.at(-1)).toBe('teardown');
+    const events = await historyOf(r.dir);
+    const healStop = events.find((e) => e.f === 'heal-all-stop')!;
+    expect(events.filter((e) => e.index > healStop.index)).toEqual([]);
+    // Faults left open by the stopped nemesis are closed in the history by the heal.
+    const fs = nemesisFs(events);
+    expect(fs.at(-1)).toBe('heal-all-stop');
+    const test = JSON.parse(readFileSync(join(r.dir, 'test.json'), 'utf8'));
+    expect(test.status).toBe('aborted');
+    expect(existsSync(join(r.dir, 'results.json'))).toBe(true);
+  });
+
+  it('the same seed gives the same fault plan and op stream', async () => {
+    const a = setup({ seed: 11, concurrency: 1, nemesis: { faults: [] } });
+    const b = setup({ seed: 11, concurrency: 1, nemesis: { faults: [] } });
+    const ra = await runTest(a.spec, a.deps);
+    const rb = await runTest(b.spec, b.deps);
+    const ops = async (dir: string) =>
+      (await historyOf(dir))
+        .filter((e) => e.type === 'invoke')
+        .slice(0, 40)
+        .map((e) => [e.f, e.key, e.value]);
+    expect(await ops(ra.dir)).toEqual(await ops(rb.dir));
+  });
+});

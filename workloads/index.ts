@@ -1,0 +1,57 @@
+import { register } from './register/index.js';
+import type { Workload, WorkloadContext, WorkloadDefinition } from './types.js';
+
+export type {
+  CheckerOutput,
+  CheckerReport,
+  CheckInput,
+  Workload,
+  WorkloadChecker,
+  WorkloadContext,
+  WorkloadDefinition,
+} from './types.js';
+
+/** A workload with its options type erased: `build` validates the raw options itself. */
+export interface RegisteredWorkload {
+  name: string;
+  description: string;
+  /** Throws WorkloadOptionsError naming the option and the bad value. */
+  build(rawOptions: unknown, ctx: WorkloadContext): Workload;
+}
+
+export class WorkloadOptionsError extends Error {
+  override readonly name = 'WorkloadOptionsError';
+}
+
+export function registerWorkload<O>(def: WorkloadDefinition<O>): RegisteredWorkload {
+  return {
+    name: def.name,
+    description: def.description,
+    build(raw, ctx) {
+      const r = def.options.safeParse(raw ?? {});
+      if (!r.success) {
+        const msg = r.error.issues
+          .map((i) => {
+            const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
+            const field = ['workload', 'options', ...i.path.map(String)].join('.');
+            const got = i.path.reduce<unknown>(
+              (v, k) =>
+                typeof v === 'object' && v !== null
+                  ? (v as Record<PropertyKey, unknown>)[k]
+                  : undefined,
+              raw,
+            );
+            return `field ${field}: ${i.message}${keys}${got !== undefined && keys === '' ? `, got ${JSON.stringify(got)}` : ''}`;
+          })
+          .join('\n');
+        throw new WorkloadOptionsError(`workload ${def.name}: ${msg}`);
+      }
+      return def.build(r.data, ctx);
+    },
+  };
+}
+
+/** Workloads by name. The workloads issue adds kv, eventual-kv, set and counter here. */
+export const WORKLOADS: ReadonlyMap<string, RegisteredWorkload> = new Map(
+  [registerWorkload(register)].map((w) => [w.name, w]),
+);

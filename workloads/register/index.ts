@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import type { Op } from '../../harness/client.js';
+import { each, empty, just } from '../../harness/generator/index.js';
+import type { Gen } from '../../harness/generator/types.js';
+import { linearizabilityChecker, statsChecker } from '../checkers.js';
+import type { WorkloadDefinition } from '../types.js';
+
+export const registerOptions = z
+  .object({
+    /** Keys the ops spread over (each key is checked independently). */
+    keys: z.number().int().min(1).max(1000).default(3),
+    /** Relative weights of read, write and cas. */
+    mix: z
+      .object({ read: z.number().min(0), write: z.number().min(0), cas: z.number().min(0) })
+      .default({ read: 2, write: 1, cas: 1 }),
+    /** The checker's budget, seconds (the verdict is "unknown" past it). */
+    checkTimeout: z.number().positive().default(60),
+  })
+  .strict();
+
+export type RegisterOptions = z.output<typeof registerOptions>;
+
+/**
+ * `register`: CASPaxos read / write / cas (`/lin/:key`) on a few keys. Write (and cas target)
+ * values are unique across the run: worker t's i-th value is i·threads + t + 1, so a read
+ * names exactly the write it saw. A cas expects a recent value (one of the last few rounds of
+ * values, across workers) so that a fair share succeeds. Checked for linearizability with the
+ * kv model (each key a register, checked independently), initial value null.
+ */
+export const register: WorkloadDefinition<RegisterOptions> = {
+  name: 'register',
+  description: 'CASPaxos read/write/cas on a few keys, checked for linearizability (kv model)',
+  options: registerOptions as z.ZodType<RegisterOptions>,
+  build(options, ctx) {
+    const keys = Array.from({ length: options.keys }, (_, i) => `r${i}`);
+    const threads = ctx.concurrency;
+    const perThread = (t: number): Gen<Op> => {
+      const from = (i: number): Gen<Op> => ({
+        next(c) {
+          const value = (n: number) => n * threads + t + 1;
+          const key = c.rng.pick(keys);
+          const weights = [options.mix.read, options.mix.write, options.mix.cas];
+          const f = pickWeighted(c.rng.float(), weights);
+          if (f === 0) return { kind: 'op', op: { f: 'read', key }, at: c.time, next: from(i) };
+          if (f === 1) {
+            return {
+              kind: 'op',
+              op: { f: 'write', key, value: value(i) },
+              at: c.time,
+              next: from(i + 1),
+            };
+          }
+          // A value some worker wrote in the last two rounds (or none yet: null).
+          const round = i - c.rng.int(0, 2);
+          const expect = round < 0 ? null : round * threads + c.rng.int(1, threads);
+          return {
+            kind: 'op',
+            op: { f: 'cas', key, value: [expect, value(i)] },
+            at: c.time,
+            next: from(i + 1),
+          };
+        },
+      });
+      return from(0);
+    };
+    // Final reads: the first workers (one per node) read every key once.
+    const finalGenerator = each((t) =>
+      t < ctx.nodes.length ? just(...keys.map((key): Op => ({ f: 'read', key }))) : empty<Op>(),
+    );
+    return {
+      generator: each(perThread),
+      finalGenerator,
+      client: requireClient(ctx.system.clients.lin, ctx.system.name),
+      checkers: [linearizabilityChecker('kv', null), statsChecker],
+      check: { model: 'kv', initial: null },
+    };
+  },
+};
+
+function pickWeighted(x: number, weights: readonly number[]): number {
+  const total = weights.reduce((a, b) => a + b, 0);
+  let r = x * total;
+  for (let i = 0; i < weights.length; i++) {
+    if (r < (weights[i] as number)) return i;
+    r -= weights[i] as number;
+  }
+  return weights.length - 1;
+}
+
+function requireClient<T>(client: T | undefined, system: string): T {
+  if (client === undefined) {
+    throw new Error(
+      `the register workload needs a linearizable (lin) client; system ${system} has none`,
+    );
+  }
+  return client;
+}

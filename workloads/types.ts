@@ -1,0 +1,65 @@
+import type { z } from 'zod';
+import type { ClientOp } from '../checker/history/client-op.js';
+import type { HistoryEvent } from '../checker/history/event.js';
+import type { Verdict } from '../checker/porcupine/types.js';
+import type { TimelineInput } from '../checker/timeline/index.js';
+import type { NodeId } from '../harness/backends/types.js';
+import type { ClientFactory, Op } from '../harness/client.js';
+import type { Gen } from '../harness/generator/types.js';
+import type { Rng } from '../harness/random.js';
+import type { SystemDefinition } from '../harness/systems/types.js';
+
+/** What a checker is given: the whole history, its client ops paired, the reader's warnings. */
+export interface CheckInput {
+  events: readonly HistoryEvent[];
+  ops: readonly ClientOp[];
+  /** Budget for searches; "unknown" when it runs out. */
+  timeoutMs?: number;
+}
+
+/** A checker's verdict plus its own evidence fields (what goes into results.json). */
+export interface CheckerOutput {
+  valid: Verdict;
+  [field: string]: unknown;
+}
+
+export interface CheckerReport {
+  result: CheckerOutput;
+  /** What the anomaly timeline page draws, when this checker has something to draw. */
+  timeline?: TimelineInput;
+}
+
+export interface WorkloadChecker {
+  /** The key in results.json's `checkers`. */
+  name: string;
+  check(input: CheckInput): Promise<CheckerReport>;
+}
+
+/**
+ * A workload as the runner uses it. `generator` is infinite (the runner adds the rate and the
+ * time limit); `finalGenerator` runs after the heal and the recovery wait (final reads).
+ */
+export interface Workload {
+  generator: Gen<Op>;
+  finalGenerator?: Gen<Op>;
+  client: ClientFactory<Op>;
+  checkers: WorkloadChecker[];
+  /** How `faultline check <folder>` re-checks the history (test.json `check`). */
+  check?: { model: string; initial?: unknown };
+}
+
+export interface WorkloadContext {
+  system: SystemDefinition;
+  nodes: readonly NodeId[];
+  concurrency: number;
+  /** The workload's own stream (forked from the run's seed). */
+  rng: Rng;
+}
+
+/** A workload registered by name: its options schema and how to build it. */
+export interface WorkloadDefinition<Options = unknown> {
+  name: string;
+  description: string;
+  options: z.ZodType<Options>;
+  build(options: Options, ctx: WorkloadContext): Workload;
+}
