@@ -1,5 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { ClientOp } from '../checker/history/client-op.js';
 import type { HistoryEvent } from '../checker/history/event.js';
 import { readJsonlHistory } from '../checker/history/jsonl.js';
@@ -27,6 +28,7 @@ import {
   writeJsonFile,
 } from './results-folder.js';
 import type { ResolvedSpec } from './spec.js';
+import { parseSpec, resolveSpec } from './spec.js';
 import type { SystemDefinition } from './systems/types.js';
 
 /** The test cannot run (unknown backend, a fault the backend cannot do, ...): exit code 3. */
@@ -132,6 +134,26 @@ function closingF(label: string): string {
   }
 }
 
+/** The spec's workload, built exactly as a run builds it (same seed stream). */
+function buildWorkload(spec: ResolvedSpec, deps: RunDeps, system: SystemDefinition): Workload {
+  const workloadDef = deps.workloads.get(spec.workload.name);
+  if (workloadDef === undefined) {
+    throw new RunSetupError(
+      `unknown workload ${JSON.stringify(spec.workload.name)} (known: ${[...deps.workloads.keys()].join(', ')})`,
+    );
+  }
+  try {
+    return workloadDef.build(spec.workload.options, {
+      system,
+      nodes: nodeNames(spec.nodes),
+      concurrency: spec.concurrency,
+      rng: new Rng(spec.seed).fork('workload'),
+    });
+  } catch (e) {
+    throw new RunSetupError(errorText(e));
+  }
+}
+
 /** Validates the spec against the registries and the backend's capabilities (RunSetupError). */
 export function prepare(spec: ResolvedSpec, deps: RunDeps) {
   const makeBackend = deps.backends.get(spec.backend);
@@ -144,12 +166,6 @@ export function prepare(spec: ResolvedSpec, deps: RunDeps) {
   if (system === undefined) {
     throw new RunSetupError(
       `unknown system ${JSON.stringify(spec.system)} (known: ${[...deps.systems.keys()].join(', ')})`,
-    );
-  }
-  const workloadDef = deps.workloads.get(spec.workload.name);
-  if (workloadDef === undefined) {
-    throw new RunSetupError(
-      `unknown workload ${JSON.stringify(spec.workload.name)} (known: ${[...deps.workloads.keys()].join(', ')})`,
     );
   }
   const backend = makeBackend();
@@ -170,17 +186,7 @@ export function prepare(spec: ResolvedSpec, deps: RunDeps) {
   }
   const nodes = nodeNames(spec.nodes);
   const rng = new Rng(spec.seed);
-  let workload: Workload;
-  try {
-    workload = workloadDef.build(spec.workload.options, {
-      system,
-      nodes,
-      concurrency: spec.concurrency,
-      rng: rng.fork('workload'),
-    });
-  } catch (e) {
-    throw new RunSetupError(errorText(e));
-  }
+  const workload = buildWorkload(spec, deps, system);
   const plan = deps.nemesis.plan(spec.nemesis, nodes, rng.fork('nemesis'), spec.timeLimit * 1000);
   return { backend, system, recipe, workload, nodes, rng, plan };
 }
@@ -402,10 +408,57 @@ export async function runTest(
     status: aborted ? 'aborted' : setupError !== undefined ? 'error' : 'complete',
     finishedAt: new Date().toISOString(),
     valid: outcome.results.valid,
+    warnings,
   });
   phase = 'done';
   options.onProgress?.(progress());
   return { ...outcome, dir, seed: spec.seed, aborted, warnings };
+}
+
+/** The part of a run folder's test.json that a re-check needs (the runner writes all of it). */
+const runTestJsonSchema = z
+  .object({
+    spec: z.unknown(),
+    seed: z.number(),
+    warnings: z.array(z.string()).optional(),
+  })
+  .loose();
+
+/** True when `dir/test.json` was written by a run (it records the spec), not only a check model. */
+export function isRunFolder(dir: string): boolean {
+  try {
+    const json: unknown = JSON.parse(readFileSync(join(dir, FILES.test), 'utf8'));
+    return runTestJsonSchema.safeParse(json).success;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Re-checks a run's results folder exactly as the run did: the workload's own checkers, built
+ * from the spec in its test.json, over its history.jsonl; rewrites results.json, the timeline and
+ * the plots. The verdict, the checkers' results and the warnings come out as the run wrote them.
+ */
+export async function recheckRunFolder(
+  dir: string,
+  deps: RunDeps,
+): Promise<{ valid: Verdict; checkers: CheckerVerdict[]; results: Results }> {
+  const file = join(dir, FILES.test);
+  const parsed = runTestJsonSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new RunSetupError(`${file}: field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  let spec: ResolvedSpec;
+  try {
+    spec = resolveSpec(parseSpec(parsed.data.spec, file), () => parsed.data.seed);
+  } catch (e) {
+    throw new RunSetupError(errorText(e));
+  }
+  const system = deps.systems.get(spec.system);
+  if (system === undefined) throw new RunSetupError(`${file}: unknown system ${spec.system}`);
+  const workload = buildWorkload(spec, deps, system);
+  return checkRun(dir, workload, spec, parsed.data.warnings ?? []);
 }
 
 /** Checks the history as written (what `faultline check` reads) and writes results and timeline. */

@@ -7,7 +7,7 @@ import { readJsonlHistory } from '../checker/history/jsonl.js';
 import { readResults } from '../checker/results.js';
 import type { Capability } from '../harness/backends/types.js';
 import type { RunDeps } from '../harness/runner.js';
-import { RunSetupError, runTest } from '../harness/runner.js';
+import { RunSetupError, recheckRunFolder, runTest } from '../harness/runner.js';
 import type { ResolvedSpec, TestSpecInput } from '../harness/spec.js';
 import { parseSpec, resolveSpec } from '../harness/spec.js';
 import { fakeBackend, fakeNemesis, fakeSystem, fakeWorld } from '../harness/testing/fakes.js';
@@ -129,6 +129,25 @@ describe('runner (fake backend and client)', () => {
       // The worker carries on as process p + concurrency.
       expect(events.some((e) => e.index > info.index && e.process === p + 4)).toBe(true);
     }
+  });
+
+  it('re-checking a run folder reproduces its results.json (all checkers, warnings)', async () => {
+    const { world, deps, spec } = setup({ nemesis: { faults: [] }, seed: 11 });
+    world.lyingNodes.add('n1');
+    world.failOn.add('teardown');
+    const r = await runTest(spec, deps);
+    expect(r.valid).toBe(false);
+    const withoutTimes = (text: string) =>
+      JSON.stringify(JSON.parse(text), (k, v) => (k === 'elapsedMs' ? undefined : v));
+    const before = readFileSync(join(r.dir, 'results.json'), 'utf8');
+    rmSync(join(r.dir, 'results.json'));
+    const again = await recheckRunFolder(r.dir, deps);
+    expect(again.valid).toBe(false);
+    expect(again.checkers.map((c) => c.name)).toEqual(r.checkers.map((c) => c.name));
+    const after = readFileSync(join(r.dir, 'results.json'), 'utf8');
+    expect(withoutTimes(after)).toBe(withoutTimes(before));
+    // The run's own warning (the failed teardown) is part of what is reproduced.
+    expect(JSON.parse(after).warnings.join('\n')).toMatch(/tearing the cluster down failed/);
   });
 
   it('refuses a fault the backend cannot do, before starting anything', async () => {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { defaultRunDeps } from '../defaults.js';
 import type { TestSpecInput } from '../spec.js';
 import type { RegisterCommand } from './commands/index.js';
-import { executeRun, exitSoonAfter } from './run.js';
+import { executeRun } from './run.js';
 
 /**
  * The demo: a 45 s chaos run of the leaderless store on the local backend, 5 nodes, the
@@ -49,6 +49,5 @@ export const registerDemo: RegisterCommand = (program: Command, { io, setExit })
       io.out('compare-and-sets while the nemesis partitions the network, kills and pauses nodes.');
       const code = await executeRun(demoSpec(o), io, defaultRunDeps());
       setExit(code);
-      exitSoonAfter(io, code);
     });
 };

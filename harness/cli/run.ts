@@ -147,17 +147,6 @@ export async function executeRun(
   }
 }
 
-/**
- * The run is over and everything is printed: when this is the real process, end it shortly
- * even if a library left a handle open. (Today the local backend's teardown leaves a few TCP
- * sockets that were destroyed while connecting; with no timer pending, Node's loop then spins
- * instead of exiting.) A referenced timer, so that it fires in that state too.
- */
-export function exitSoonAfter(io: CliIO, code: number): void {
-  if (io !== processIO) return;
-  setTimeout(() => process.exit(code), 200);
-}
-
 /** `faultline run` with its flags. */
 export const registerRun: RegisterCommand = (program: Command, { io, setExit }) => {
   program
@@ -212,6 +201,5 @@ export const registerRun: RegisterCommand = (program: Command, { io, setExit }) 
       }
       const code = await executeRun(raw, io, defaultRunDeps(), flags.config);
       setExit(code);
-      exitSoonAfter(io, code);
     });
 };

@@ -17,6 +17,13 @@ const LINGER_MS = 60_000;
 const QUEUE_HIGH_WATER = 1 << 20;
 
 function resetQuietly(socket: Socket): void {
+  // A socket still connecting has no connection to reset, and resetAndDestroy() would only act
+  // once the connect completes: a connect that never completes then leaves a handle behind
+  // that keeps the harness process from exiting. Destroy it outright instead.
+  if (socket.connecting || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
   try {
     socket.resetAndDestroy();
   } catch {

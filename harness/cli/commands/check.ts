@@ -4,6 +4,8 @@ import { HISTORY_MODEL_NAMES } from '../../../checker/index.js';
 import type { Verdict } from '../../../checker/porcupine/types.js';
 import type { PartitionResults } from '../../../checker/results.js';
 import { combineVerdicts } from '../../../checker/results.js';
+import { defaultRunDeps } from '../../defaults.js';
+import { isRunFolder, RunSetupError, recheckRunFolder } from '../../runner.js';
 import type { CheckTarget, TargetOutcome } from '../check/check-target.js';
 import { checkTarget } from '../check/check-target.js';
 import type { CheckFlags } from '../check/options.js';
@@ -111,6 +113,41 @@ function printHuman(io: CliIO, arg: string, o: TargetOutcome): void {
   for (const f of o.written) io.out(`  wrote ${f}`);
 }
 
+/**
+ * A folder written by `faultline run`: re-checked exactly as the run checked it (every checker
+ * of its workload, from the spec in its test.json), rewriting its results.json in place.
+ */
+async function recheckRun(dir: string, json: boolean, io: CliIO): Promise<Verdict> {
+  let outcome: Awaited<ReturnType<typeof recheckRunFolder>>;
+  try {
+    outcome = await recheckRunFolder(dir, defaultRunDeps());
+  } catch (e) {
+    if (e instanceof RunSetupError || e instanceof SyntaxError) throw new UsageError(e.message);
+    throw e;
+  }
+  const r = outcome.results;
+  if (json) {
+    for (const w of r.warnings) io.err(`warning: ${w}`);
+    io.out(
+      JSON.stringify({
+        file: dir,
+        valid: r.valid,
+        ops: r.ops,
+        partitions: r.partitions,
+        elapsedMs: Math.round(r.elapsedMs * 1000) / 1000,
+      }),
+    );
+  } else {
+    const checkers = outcome.checkers.map((c) => `${c.name} ${verdictText(c.valid)}`).join(', ');
+    io.out(
+      `${dir}: ${verdictText(r.valid)} (${checkers}; ${r.ops} ops, re-checked as the run did)`,
+    );
+    for (const w of r.warnings) io.out(`  warning: ${w}`);
+    io.out(`  wrote ${join(dir, 'results.json')}`);
+  }
+  return r.valid;
+}
+
 async function runCheck(files: string[], raw: Record<string, unknown>, io: CliIO): Promise<number> {
   const flags = parseCheckFlags(raw, HISTORY_MODEL_NAMES);
   const names = subfolders(files);
@@ -125,6 +162,12 @@ async function runCheck(files: string[], raw: Record<string, unknown>, io: CliIO
           ? flags.out
           : join(flags.out, names[i]!);
     try {
+      if (flags.model === undefined && outDir === undefined && (await isDirectory(arg))) {
+        if (isRunFolder(arg)) {
+          verdicts.push(await recheckRun(arg, flags.json, io));
+          continue;
+        }
+      }
       const target = await targetFor(arg, flags, outDir);
       const o = await checkTarget(target);
       verdicts.push(o.results.valid);
