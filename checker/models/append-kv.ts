@@ -12,6 +12,7 @@ import type { Model, Operation, Viability } from '../porcupine/index.js';
 import { hashString, UNKNOWN } from '../porcupine/index.js';
 import type { HistoryModel } from './history-model.js';
 import { ModelMismatchError, observed } from './history-model.js';
+import { findSortedKey } from './sorted-keys.js';
 
 export type AppendKvInput =
   | { f: 'get'; key: string }
@@ -100,22 +101,10 @@ function strIs(a: Str | undefined, s: string): boolean {
   return true;
 }
 
-/** Position of `key` in sorted `keys`, or -(insertion point) - 1. */
-function find(keys: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (keys[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < keys.length && keys[lo] === key ? lo : -lo - 1;
-}
-
 /** The string under `key` ("" as undefined). */
 function stringAt(state: AppendKvState, key: string): Str | undefined {
   if (state.keys.length === 1) return state.keys[0] === key ? state.strings[0] : undefined;
-  const i = find(state.keys, key);
+  const i = findSortedKey(state.keys, key);
   return i >= 0 ? state.strings[i] : undefined;
 }
 
@@ -302,7 +291,7 @@ export function appendKvModel(): Model<AppendKvState, AppendKvInput, AppendKvOut
     return p;
   };
   const withValue = (state: AppendKvState, key: string, next: Str | undefined): AppendKvState => {
-    const i = find(state.keys, key);
+    const i = findSortedKey(state.keys, key);
     let hash = state.hash;
     if (i >= 0) hash ^= entryHash(key, state.strings[i]!);
     const keep = next !== undefined && next.length > 0;

@@ -15,6 +15,7 @@ import {
   registerViability,
   stepRegister,
 } from './register.js';
+import { findSortedKey } from './sorted-keys.js';
 import type { Canon } from './values.js';
 import { canon, showCanon } from './values.js';
 
@@ -32,25 +33,13 @@ function entryHash(key: string, value: Canon): number {
   return Math.imul(hashString(key) ^ Math.imul(defaultHash(value), 0x85ebca6b), 0xc2b2ae35) | 0;
 }
 
-/** Position of `key` in sorted `keys`, or -(insertion point) - 1. */
-function find(keys: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (keys[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < keys.length && keys[lo] === key ? lo : -lo - 1;
-}
-
 export function kvModel(initial: unknown): Model<KvState, KvInput, RegisterOutput> {
   const init = canon(initial);
   const empty: KvState = { keys: [], values: [], hash: 0 };
   const get = (s: KvState, key: string): Canon => {
     // Searched per key, a state holds at most one key.
     if (s.keys.length === 1) return s.keys[0] === key ? s.values[0]! : init;
-    const i = find(s.keys, key);
+    const i = findSortedKey(s.keys, key);
     return i >= 0 ? s.values[i]! : init;
   };
   return {
@@ -63,7 +52,7 @@ export function kvModel(initial: unknown): Model<KvState, KvInput, RegisterOutpu
       let hash = state.hash;
       if (before !== init) hash ^= entryHash(input.key, before);
       if (after !== init) hash ^= entryHash(input.key, after);
-      const i = find(state.keys, input.key);
+      const i = findSortedKey(state.keys, input.key);
       if (i >= 0) {
         if (after === init) {
           const keys = state.keys.slice();

@@ -235,11 +235,22 @@ export function checkOperations<S, I, O>(
   const stop = signalStop(options.signal);
   if (stop) budget.stop = stop;
   const parts = partitionOperations(complete, ops, options.partition !== false);
+  return checkPartitionsInTurn(complete, parts, budget, options.decideAll === true, start);
+}
+
+/** Checks partitions one after another on this thread, stopping at the first illegal one unless deciding all. */
+export function checkPartitionsInTurn<S, I, O>(
+  model: CompleteModel<S, I, O>,
+  parts: readonly Partition<I, O>[],
+  budget: PartitionBudget,
+  decideAll: boolean,
+  start: number,
+): CheckResult<I, O> {
   const partitions: PartitionResult<I, O>[] = [];
   for (const part of parts) {
-    const r = checkPartition(complete, part, budget);
+    const r = checkPartition(model, part, budget);
     partitions.push(r);
-    if (r.valid === false && options.decideAll !== true) break;
+    if (r.valid === false && !decideAll) break;
   }
   return {
     valid: combineVerdicts(partitions.map((p) => p.valid)),

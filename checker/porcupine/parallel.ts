@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { Partition, PartitionBudget } from './check.js';
 import {
   checkPartition,
+  checkPartitionsInTurn,
   combineVerdicts,
   DEFAULT_MAX_CACHE_ENTRIES,
   partitionOperations,
@@ -168,17 +169,7 @@ export async function checkOperationsParallel<I, O>(
   if (workers === 0) {
     const signal = options.signal;
     if (signal) budget.stop = () => (signal.aborted ? 'cancelled' : undefined);
-    const partitions: PartitionResult<I, O>[] = [];
-    for (const part of parts) {
-      const r = checkPartition(complete, part, budget);
-      partitions.push(r);
-      if (r.valid === false && options.decideAll !== true) break;
-    }
-    return {
-      valid: combineVerdicts(partitions.map((p) => p.valid)),
-      partitions,
-      elapsedMs: Date.now() - start,
-    };
+    return checkPartitionsInTurn(complete, parts, budget, options.decideAll === true, start);
   }
   const partitions = await runWithWorkers(source, complete, parts, budget, workers, options);
   return {
