@@ -1,13 +1,16 @@
 /**
  * The leaderless store under load: a 3-node loopback cluster (real processes, bundled node) with
- * the load generator in this process (keep-alive agents, many requests in flight). Prints quorum
- * put/get and CASPaxos throughput with p50/p99, and node start → /admin/status time.
+ * the load generator in this process (a lean keep-alive HTTP/1.1 client, one connection per client
+ * and node, many requests in flight). Prints quorum put/get and CASPaxos throughput with p50/p99,
+ * CPU per op of the nodes and of the load generator, and node start → /admin/status time.
  * Targets: ≥ 5,000 quorum ops/s, ≥ 1,000 CAS ops/s, start ≤ 300 ms.
- * BENCH_FSYNC (default `always`) and BENCH_SECONDS (default 5) tune a run.
+ * BENCH_FSYNC (default `always`), BENCH_SECONDS (default 5), BENCH_CONCURRENCY (64) and
+ * BENCH_ARGS (extra node flags) tune a run; LEADERLESS_BUNDLE runs another build of the node and
+ * LEADERLESS_NODE_ARGS passes node flags (e.g. `--cpu-prof`), see test/cluster.ts.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
+import net from 'node:net';
 import {
   type Cluster,
   startCluster,
@@ -20,36 +23,87 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const FSYNC = process.env.BENCH_FSYNC ?? 'always';
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+/**
+ * A minimal HTTP/1.1 keep-alive client: one connection per (client, node), one request in flight
+ * on each. node:http's client costs several times the server's work per request, and the load
+ * generator shares the machine's two cores with the nodes, so its cost would cap the numbers.
+ * It handles exactly what the store sends (content-length bodies).
+ */
+class Conn {
+  private readonly socket: net.Socket;
+  private buf: Buffer = Buffer.alloc(0);
+  private waiting:
+    | { resolve: (r: { status: number; text: string }) => void; reject: (e: Error) => void }
+    | undefined;
+
+  constructor(port: number) {
+    this.socket = net.connect({ host: '127.0.0.1', port });
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => {
+      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+      this.tryParse();
+    });
+    const fail = (e: Error) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.reject(e);
+    };
+    this.socket.on('error', fail);
+    this.socket.on('close', () => fail(new Error('connection closed')));
+  }
+
+  private tryParse(): void {
+    const end = this.buf.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const head = this.buf.toString('latin1', 0, end);
+    const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+    const len = m ? Number(m[1]) : 0;
+    if (this.buf.length < end + 4 + len) return;
+    const status = Number(head.slice(9, 12));
+    const text = this.buf.toString('utf8', end + 4, end + 4 + len);
+    this.buf = this.buf.subarray(end + 4 + len);
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.resolve({ status, text });
+  }
+
+  request(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      const len = body === undefined ? 0 : Buffer.byteLength(body);
+      this.socket.write(
+        `${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n` +
+          (body === undefined
+            ? ''
+            : `content-type: application/json\r\ncontent-length: ${len}\r\n`) +
+          `\r\n${body ?? ''}`,
+      );
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+const conns = new Map<string, Conn>();
 
 function request(
   node: TestNode,
   method: string,
   path: string,
   body?: string,
+  client = 0,
 ): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port: node.port,
-        method,
-        path,
-        agent,
-        headers: body
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
-          : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+  const id = `${client}@${node.port}`;
+  let conn = conns.get(id);
+  if (!conn) {
+    conn = new Conn(node.port);
+    conns.set(id, conn);
+  }
+  return conn.request(method, path, body).catch((e: unknown) => {
+    conns.delete(id);
+    throw e;
   });
 }
 
@@ -150,38 +204,34 @@ export async function run(): Promise<void> {
     const nodes = cluster.nodes;
     cpuPids = nodes.map((n) => n.proc?.pid);
     const pick = (client: number, i: number) => nodes[(client + i) % nodes.length]!;
+    /** Client c's i-th request, to the node its turn picks, on its own connection there. */
+    const reqc = (c: number, i: number, method: string, path: string, body?: string) =>
+      request(pick(c, i), method, path, body, c);
     const KEYS = 10_000;
     const key = (client: number, i: number) => `k${(client * 7919 + i * 104_729) % KEYS}`;
 
     // warm up connections and JIT
     await load(
-      (c, i) =>
-        request(pick(c, i), 'PUT', `/kv/${key(c, i)}`, `{"value":${i}}`).then((r) => r.status),
+      (c, i) => reqc(c, i, 'PUT', `/kv/${key(c, i)}`, `{"value":${i}}`).then((r) => r.status),
       1,
     );
 
     const put = await load((c, i) =>
-      request(pick(c, i), 'PUT', `/kv/${key(c, i)}`, `{"value":{"c":${c},"i":${i}}}`).then(
-        (r) => r.status,
-      ),
+      reqc(c, i, 'PUT', `/kv/${key(c, i)}`, `{"value":{"c":${c},"i":${i}}}`).then((r) => r.status),
     );
     report('quorum PUT /kv, new keys (N=3, W=2)', put, 5000);
     const put2 = await load((c, i) =>
-      request(
-        pick(c, i),
-        'PUT',
-        `/kv/${key(c, i)}`,
-        `{"value":{"c":${c},"i":${i},"again":true}}`,
-      ).then((r) => r.status),
+      reqc(c, i, 'PUT', `/kv/${key(c, i)}`, `{"value":{"c":${c},"i":${i},"again":true}}`).then(
+        (r) => r.status,
+      ),
     );
     report('quorum PUT /kv, existing keys', put2, 5000);
-    const get = await load((c, i) =>
-      request(pick(c, i), 'GET', `/kv/${key(c, i)}`).then((r) => r.status),
-    );
+    const get = await load((c, i) => reqc(c, i, 'GET', `/kv/${key(c, i)}`).then((r) => r.status));
     report('quorum GET /kv (N=3, R=2)', get, 5000);
     const mixed = await load((c, i) =>
-      request(
-        pick(c, i),
+      reqc(
+        c,
+        i,
         i % 2 ? 'GET' : 'PUT',
         `/kv/${key(c, i)}`,
         i % 2 ? undefined : `{"value":${i}}`,
@@ -191,24 +241,22 @@ export async function run(): Promise<void> {
 
     const linKey = (c: number, i: number) => `l${(c * 31 + i * 7) % 1000}`;
     const linPut = await load((c, i) =>
-      request(pick(c, i), 'PUT', `/lin/${linKey(c, i)}`, `{"value":${i}}`).then((r) => r.status),
+      reqc(c, i, 'PUT', `/lin/${linKey(c, i)}`, `{"value":${i}}`).then((r) => r.status),
     );
     report('CASPaxos PUT /lin (1000 keys)', linPut, 1000);
     const linCas = await load((c, i) =>
-      request(pick(c, i), 'POST', `/lin/${linKey(c, i)}/cas`, `{"from":${i - 1},"to":${i}}`).then(
+      reqc(c, i, 'POST', `/lin/${linKey(c, i)}/cas`, `{"from":${i - 1},"to":${i}}`).then(
         (r) => r.status,
       ),
     );
     report('CASPaxos cas (1000 keys, 200|409)', linCas, 1000);
     const linGet = await load((c, i) =>
-      request(pick(c, i), 'GET', `/lin/${linKey(c, i)}`).then((r) => r.status),
+      reqc(c, i, 'GET', `/lin/${linKey(c, i)}`).then((r) => r.status),
     );
     report('CASPaxos GET /lin (1000 keys)', linGet, 1000);
     const hot = await load(
       (c, i) =>
-        request(pick(c, i), 'POST', '/lin/hot/cas', `{"from":${i - 1},"to":${i}}`).then(
-          (r) => r.status,
-        ),
+        reqc(c, i, 'POST', '/lin/hot/cas', `{"from":${i - 1},"to":${i}}`).then((r) => r.status),
       SECONDS,
       16,
     );
@@ -243,7 +291,8 @@ export async function run(): Promise<void> {
       `(for scale: a bare \`node -e 0\` takes ${bareMs.toFixed(0)} ms on this machine right now)\n`,
     );
   } finally {
-    agent.destroy();
+    for (const c of conns.values()) c.close();
+    conns.clear();
     await cluster?.stop();
   }
 }

@@ -7,7 +7,8 @@ import { build } from 'esbuild';
 
 const here = new URL('.', import.meta.url);
 // LEADERLESS_OUTFILE bundles elsewhere (a private work-in-progress build).
-const outfile = process.env.LEADERLESS_OUTFILE ?? fileURLToPath(new URL('dist/leaderless.js', here));
+const outfile =
+  process.env.LEADERLESS_OUTFILE ?? fileURLToPath(new URL('dist/leaderless.js', here));
 /**
  * zod re-exports every message locale (~300 kB the node would parse at each start, which counts
  * against the start-up target); the node only ever uses English messages.

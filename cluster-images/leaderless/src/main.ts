@@ -3,6 +3,7 @@
  * transport, membership, background work and the client HTTP server. SIGTERM/SIGINT close
  * everything gracefully; a bad setting exits with status 2 and a message naming the flag.
  */
+import { writeSync } from 'node:fs';
 import type http from 'node:http';
 import { StoreNode } from './cluster/node.js';
 import { type Config, ConfigError, envName, parseConfig, SETTINGS } from './config.js';
@@ -13,11 +14,25 @@ import { Replica } from './replica/replica.js';
 type Level = 'debug' | 'info' | 'warn';
 const LEVELS: Record<Level, number> = { debug: 0, info: 1, warn: 2 };
 
+/**
+ * Writes a log line straight to fd 1/2: touching process.stdout builds a stream object (and loads
+ * its modules), which costs the start-up noticeably; a pipe or file stdout is written
+ * synchronously by Node on Linux anyway. Falls back to the stream if the fd refuses (EAGAIN).
+ */
+function writeLine(fd: 1 | 2, text: string): void {
+  let buf = Buffer.from(text);
+  try {
+    while (buf.length > 0) buf = buf.subarray(writeSync(fd, buf));
+  } catch {
+    (fd === 2 ? process.stderr : process.stdout).write(buf);
+  }
+}
+
 function makeLogger(id: string, min: Level) {
   return (level: Level, line: string) => {
     if (LEVELS[level] < LEVELS[min]) return;
     const text = `${new Date().toISOString()} ${level.toUpperCase()} ${id} ${line}\n`;
-    (level === 'warn' ? process.stderr : process.stdout).write(text);
+    writeLine(level === 'warn' ? 2 : 1, text);
   };
 }
 

@@ -17,10 +17,13 @@ const LINGER_MS = 60_000;
 const QUEUE_HIGH_WATER = 1 << 20;
 
 function resetQuietly(socket: Socket): void {
-  // A socket still connecting has no connection to reset, and resetAndDestroy() would only act
-  // once the connect completes: a connect that never completes then leaves a handle behind
-  // that keeps the harness process from exiting. Destroy it outright instead.
-  if (socket.connecting || socket.destroyed) {
+  // Only an open, connected socket that we have not half-closed can be reset. Otherwise destroy it:
+  // - still connecting: resetAndDestroy() would act only once the connect completes, and a connect
+  //   that never completes leaves its handle behind;
+  // - already ended by us (a FIN passed on): the kernel-side reset is refused for a socket that is
+  //   shutting down, and on that error path the handle is dropped without being closed: it stays
+  //   in the event loop forever, keeping the harness process from exiting (and spinning on it).
+  if (socket.connecting || socket.destroyed || socket.writableEnded) {
     socket.destroy();
     return;
   }

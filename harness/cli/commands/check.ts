@@ -116,14 +116,18 @@ function printHuman(io: CliIO, arg: string, o: TargetOutcome): void {
 /**
  * A folder written by `faultline run`: re-checked exactly as the run checked it (every checker
  * of its workload, from the spec in its test.json), rewriting its results.json in place.
+ * Undefined when the run cannot be rebuilt here (the caller then checks linearizability only).
  */
-async function recheckRun(dir: string, json: boolean, io: CliIO): Promise<Verdict> {
+async function recheckRun(dir: string, json: boolean, io: CliIO): Promise<Verdict | undefined> {
   let outcome: Awaited<ReturnType<typeof recheckRunFolder>>;
   try {
     outcome = await recheckRunFolder(dir, defaultRunDeps());
   } catch (e) {
-    if (e instanceof RunSetupError || e instanceof SyntaxError) throw new UsageError(e.message);
-    throw e;
+    if (!(e instanceof RunSetupError || e instanceof SyntaxError)) throw e;
+    // A run of a system or workload this faultline does not know (or a test.json it cannot
+    // read as a run): fall back to the linearizability model test.json records.
+    io.err(`warning: ${dir}: ${e.message}; re-checking linearizability only`);
+    return undefined;
   }
   const r = outcome.results;
   if (json) {
@@ -164,8 +168,11 @@ async function runCheck(files: string[], raw: Record<string, unknown>, io: CliIO
     try {
       if (flags.model === undefined && outDir === undefined && (await isDirectory(arg))) {
         if (isRunFolder(arg)) {
-          verdicts.push(await recheckRun(arg, flags.json, io));
-          continue;
+          const v = await recheckRun(arg, flags.json, io);
+          if (v !== undefined) {
+            verdicts.push(v);
+            continue;
+          }
         }
       }
       const target = await targetFor(arg, flags, outDir);

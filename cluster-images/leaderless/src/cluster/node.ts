@@ -18,9 +18,11 @@ import type { Quorum, StoreApi } from '../http/server.js';
 import { BadMessage, PeerError, type Transport } from '../net/transport.js';
 import { changes, Proposer } from '../paxos/proposer.js';
 import {
+  AcceptReplySchema,
   type Change,
   type PaxosReply,
   type PaxosRequest,
+  PrepareReplySchema,
   type RecordItem,
   type RecordType,
   type ReplicaApi,
@@ -40,7 +42,6 @@ import {
   MAX_BATCH,
   MAX_BATCH_BYTES,
   MergeReplySchema,
-  PaxosReplySchema,
   type PeerRequest,
   PeerRequestSchema,
 } from './messages.js';
@@ -520,7 +521,10 @@ export class StoreNode implements StoreApi {
       send: async (node: string, msg: PaxosRequest): Promise<PaxosReply> => {
         if (node === this.cfg.id) return this.replica.paxosHandle(msg);
         const reply = await this.transport.request(node, { t: 'paxos', req: msg }, timeoutMs);
-        return PaxosReplySchema.parse(reply);
+        // the reply's schema follows from the request (cheaper than trying a union)
+        return msg.t === 'prepare'
+          ? PrepareReplySchema.parse(reply)
+          : AcceptReplySchema.parse(reply);
       },
     });
     if (!result.ok) return unknown(`consensus not reached (${result.reason})`);
@@ -731,7 +735,9 @@ export class StoreNode implements StoreApi {
         lastSyncMsAgo: Object.fromEntries(
           Object.entries(this.ae.lastSyncWith).map(([p, t]) => [p, now - t]),
         ),
-        indexedRecords: this.index.size,
+        // without hashing what changed since the last round (status must stay cheap)
+        indexedRecords: this.index.counts().indexed,
+        indexPending: this.index.counts().pending,
       },
       readRepairsSent: this.repairs.sent,
       storage: { ...this.replica.stats() },

@@ -56,8 +56,13 @@ class LwwRegister implements Crdt {
     return this.cur;
   }
   digest(): string {
-    return hashString(canonicalJson(this.cur as Json));
+    return hashString(lwwCanonical(this.cur));
   }
+}
+
+/** canonicalJson of an lww state, written out (it runs once per stored change). */
+export function lwwCanonical(s: LwwState): string {
+  return `{"deleted":${JSON.stringify(s.deleted)},"node":${JSON.stringify(s.node)},"seq":${JSON.stringify(s.seq)},"t":"lww","ts":${JSON.stringify(s.ts)},"value":${canonicalJson(s.value)}}`;
 }
 
 // -- dot kernels (siblings register, OR-set) ---------------------------------------------------

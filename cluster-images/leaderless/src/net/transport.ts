@@ -10,7 +10,7 @@
  * hangs. A peer sending bytes that are not valid frames/envelopes is disconnected and logged.
  */
 import net from 'node:net';
-import { type Envelope, envelopeSchema, PROTOCOL_VERSION } from './envelope.js';
+import { type Envelope, PROTOCOL_VERSION, parseEnvelope } from './envelope.js';
 import { encodeFrame, FrameDecoder, FrameError } from './frame.js';
 
 export type PeerErrorKind =
@@ -124,13 +124,13 @@ class OutboundLink {
       this.lastHeard = Date.now();
       this.unansweredSince = 0;
       for (const raw of frames) {
-        const msg = envelopeSchema.safeParse(raw);
-        if (!msg.success) {
+        const msg = parseEnvelope(raw);
+        if (!msg) {
           this.t.log('warn', `peer ${this.peer} sent a malformed message; disconnecting`);
           socket.destroy();
           return;
         }
-        this.onMessage(socket, msg.data, handshakeTimer);
+        this.onMessage(socket, msg, handshakeTimer);
       }
     });
     socket.on('error', (e) => {
@@ -330,9 +330,8 @@ export class Transport {
       }
       for (const raw of frames) {
         if (socket.destroyed) return;
-        const parsed = envelopeSchema.safeParse(raw);
-        if (!parsed.success) return disconnect('malformed envelope');
-        const msg = parsed.data;
+        const msg = parseEnvelope(raw);
+        if (!msg) return disconnect('malformed envelope');
         if (from === undefined) {
           if (msg.t !== 'hello') return disconnect(`expected hello, got ${msg.t}`);
           if (msg.to !== this.self) return disconnect(`hello addressed to ${msg.to}, not to me`);

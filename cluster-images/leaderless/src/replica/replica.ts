@@ -95,7 +95,12 @@ interface HeldHint {
 }
 
 const TYPES: readonly RecordType[] = ['kv', 'set', 'counter'];
-const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
+/**
+ * Compact once the log passes this size and twice the last snapshot: recovery replays the
+ * snapshot plus the log, so a small threshold keeps restarts fast, while the 2× rule keeps the
+ * rewriting cost amortised to a fraction of the bytes logged.
+ */
+const DEFAULT_COMPACT_BYTES = 4 * 1024 * 1024;
 
 function isEmptyState(s: State): boolean {
   switch (s.t) {
@@ -163,6 +168,9 @@ export class Replica implements ReplicaApi {
       r.truncatedBytes = stats.truncatedBytes;
       if (storage.logBytes() === 0)
         await r.storage.append(r.encode({ r: 'meta', conflict: r.conflict }));
+      // A long log recovered now would be replayed again at the next start: compact it now
+      // (in the background) rather than waiting for the next write to notice.
+      r.maybeCompact();
     }
     return r;
   }
