@@ -37,8 +37,8 @@ export class Recorder {
   /** The run's start on the `performance.now()` clock (ms). */
   readonly startMs: number;
   private fd: number | undefined;
-  private chunks: string[] = [];
-  private bytes = 0;
+  /** Lines not yet written, concatenated (V8 keeps this a rope until the write flattens it). */
+  private pending = '';
   private index = 0;
   private lastTime = 0;
   private readonly bufferBytes: number;
@@ -83,19 +83,17 @@ export class Recorder {
     const event = input as EventInput & { index: number; time: number };
     event.index = index;
     event.time = t;
-    this.chunks.push(line);
-    this.bytes += line.length;
-    if (this.bytes >= this.bufferBytes) this.flush();
+    this.pending += line;
+    if (this.pending.length >= this.bufferBytes) this.flush();
     return event as HistoryEvent;
   }
 
   /** Writes every buffered event to the file (not fsynced). */
   flush(): void {
     if (this.failure !== undefined) throw this.failure;
-    if (this.fd === undefined || this.chunks.length === 0) return;
-    const data = this.chunks.join('');
-    this.chunks = [];
-    this.bytes = 0;
+    if (this.fd === undefined || this.pending.length === 0) return;
+    const data = this.pending;
+    this.pending = '';
     writeSync(this.fd, data);
   }
 
