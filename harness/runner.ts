@@ -13,6 +13,7 @@ import { nemesisIntervals, renderTimeline } from '../checker/timeline/index.js';
 import type { RegisteredWorkload, Workload } from '../workloads/index.js';
 import type { Backend, Cluster, NodeId } from './backends/types.js';
 import type { Client, Op } from './client.js';
+import type { Gen } from './generator/index.js';
 import { stagger, timeLimit } from './generator/index.js';
 import { interpret, ProcessTable } from './interpreter.js';
 import type { NemesisDriver } from './nemesis-driver.js';
@@ -298,6 +299,19 @@ export async function runTest(
     const onCompletion = (e: HistoryEvent) => {
       if (e.type === 'ok' || e.type === 'fail' || e.type === 'info') counts[e.type]++;
     };
+    /** Runs the clients over `gen`; each thread draws from its own stream of the phase. */
+    const drive = (gen: Gen<Op>, phaseLabel: string) =>
+      interpret({
+        gen,
+        processes,
+        client: (t) => clients[t] as Client<Op>,
+        errors: workload.client.errors,
+        rng: (t) => rng.fork(`${phaseLabel}/thread-${t}`),
+        sink: recorder,
+        opTimeoutMs: spec.opTimeout * 1000,
+        signal: userSignal,
+        onCompletion,
+      });
 
     // Main phase: clients and nemesis together until the time limit.
     setPhase('main');
@@ -321,18 +335,10 @@ export async function runTest(
         });
         warn(`the nemesis stopped early: ${errorText(e)}`);
       });
-    const gen = timeLimit(spec.timeLimit * 1e9, stagger(1e9 / spec.rate, workload.generator));
-    await interpret({
-      gen,
-      processes,
-      client: (t) => clients[t] as Client<Op>,
-      errors: workload.client.errors,
-      rng: (t) => rng.fork(`ops/thread-${t}`),
-      sink: recorder,
-      opTimeoutMs: spec.opTimeout * 1000,
-      signal: userSignal,
-      onCompletion,
-    });
+    await drive(
+      timeLimit(spec.timeLimit * 1e9, stagger(1e9 / spec.rate, workload.generator)),
+      'ops',
+    );
     stopNemesis();
     clearTimeout(deadline);
     userSignal.removeEventListener('abort', stopNemesis);
@@ -361,17 +367,7 @@ export async function runTest(
       setPhase('final');
       // Bounded: a final phase that cannot finish must not hang the run.
       const guardNs = (spec.opTimeout * 4 + 10) * 1e9;
-      await interpret({
-        gen: timeLimit(guardNs, workload.finalGenerator),
-        processes,
-        client: (t) => clients[t] as Client<Op>,
-        errors: workload.client.errors,
-        rng: (t) => rng.fork(`final/thread-${t}`),
-        sink: recorder,
-        opTimeoutMs: spec.opTimeout * 1000,
-        signal: userSignal,
-        onCompletion,
-      });
+      await drive(timeLimit(guardNs, workload.finalGenerator), 'final');
     }
     aborted = userSignal.aborted;
   } catch (e) {
@@ -424,31 +420,25 @@ const runTestJsonSchema = z
   })
   .loose();
 
-/** True when `dir/test.json` was written by a run (it records the spec), not only a check model. */
-export function isRunFolder(dir: string): boolean {
-  try {
-    const json: unknown = JSON.parse(readFileSync(join(dir, FILES.test), 'utf8'));
-    return runTestJsonSchema.safeParse(json).success;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Re-checks a run's results folder exactly as the run did: the workload's own checkers, built
  * from the spec in its test.json, over its history.jsonl; rewrites results.json, the timeline and
  * the plots. The verdict, the checkers' results and the warnings come out as the run wrote them.
+ * Undefined when the folder's test.json does not record a run (no spec: a check model only).
  */
 export async function recheckRunFolder(
   dir: string,
   deps: RunDeps,
-): Promise<{ valid: Verdict; checkers: CheckerVerdict[]; results: Results }> {
+): Promise<{ valid: Verdict; checkers: CheckerVerdict[]; results: Results } | undefined> {
   const file = join(dir, FILES.test);
-  const parsed = runTestJsonSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new RunSetupError(`${file}: field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined; // no readable test.json: `faultline check` says what is wrong with it
   }
+  const parsed = runTestJsonSchema.safeParse(json);
+  if (!parsed.success) return undefined;
   let spec: ResolvedSpec;
   try {
     spec = resolveSpec(parseSpec(parsed.data.spec, file), () => parsed.data.seed);

@@ -1,4 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -142,12 +149,19 @@ describe('runner (fake backend and client)', () => {
     const before = readFileSync(join(r.dir, 'results.json'), 'utf8');
     rmSync(join(r.dir, 'results.json'));
     const again = await recheckRunFolder(r.dir, deps);
-    expect(again.valid).toBe(false);
-    expect(again.checkers.map((c) => c.name)).toEqual(r.checkers.map((c) => c.name));
+    expect(again).toBeDefined();
+    expect(again!.valid).toBe(false);
+    expect(again!.checkers.map((c) => c.name)).toEqual(r.checkers.map((c) => c.name));
     const after = readFileSync(join(r.dir, 'results.json'), 'utf8');
     expect(withoutTimes(after)).toBe(withoutTimes(before));
     // The run's own warning (the failed teardown) is part of what is reproduced.
     expect(JSON.parse(after).warnings.join('\n')).toMatch(/tearing the cluster down failed/);
+    // A folder whose test.json records only a check model (or nothing readable) is not a run.
+    const notRun = mkdtempSync(join(tmpdir(), 'faultline-not-run-'));
+    expect(await recheckRunFolder(notRun, deps)).toBeUndefined();
+    writeFileSync(join(notRun, 'test.json'), JSON.stringify({ check: { model: 'kv' } }));
+    expect(await recheckRunFolder(notRun, deps)).toBeUndefined();
+    rmSync(notRun, { recursive: true, force: true });
   });
 
   it('refuses a fault the backend cannot do, before starting anything', async () => {

@@ -2,10 +2,10 @@ import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { HISTORY_MODEL_NAMES } from '../../../checker/index.js';
 import type { Verdict } from '../../../checker/porcupine/types.js';
-import type { PartitionResults } from '../../../checker/results.js';
+import type { PartitionResults, Results } from '../../../checker/results.js';
 import { combineVerdicts } from '../../../checker/results.js';
 import { defaultRunDeps } from '../../defaults.js';
-import { isRunFolder, RunSetupError, recheckRunFolder } from '../../runner.js';
+import { RunSetupError, recheckRunFolder } from '../../runner.js';
 import type { CheckTarget, TargetOutcome } from '../check/check-target.js';
 import { checkTarget } from '../check/check-target.js';
 import type { CheckFlags } from '../check/options.js';
@@ -113,6 +113,20 @@ function printHuman(io: CliIO, arg: string, o: TargetOutcome): void {
   for (const f of o.written) io.out(`  wrote ${f}`);
 }
 
+/** `--json`: exactly one object per history on stdout; warnings go to stderr. */
+function printJsonLine(io: CliIO, file: string, r: Results): void {
+  for (const w of r.warnings) io.err(`warning: ${w}`);
+  io.out(
+    JSON.stringify({
+      file,
+      valid: r.valid,
+      ops: r.ops,
+      partitions: r.partitions,
+      elapsedMs: Math.round(r.elapsedMs * 1000) / 1000,
+    }),
+  );
+}
+
 /**
  * A folder written by `faultline run`: re-checked exactly as the run checked it (every checker
  * of its workload, from the spec in its test.json), rewriting its results.json in place.
@@ -123,29 +137,20 @@ async function recheckRun(dir: string, json: boolean, io: CliIO): Promise<Verdic
   try {
     outcome = await recheckRunFolder(dir, defaultRunDeps());
   } catch (e) {
-    if (!(e instanceof RunSetupError || e instanceof SyntaxError)) throw e;
-    // A run of a system or workload this faultline does not know (or a test.json it cannot
-    // read as a run): fall back to the linearizability model test.json records.
+    if (!(e instanceof RunSetupError)) throw e;
+    // A run of a system or workload this faultline does not know: fall back to the
+    // linearizability model test.json records.
     io.err(`warning: ${dir}: ${e.message}; re-checking linearizability only`);
     return undefined;
   }
+  if (outcome === undefined) return undefined;
   const r = outcome.results;
   if (json) {
-    for (const w of r.warnings) io.err(`warning: ${w}`);
-    io.out(
-      JSON.stringify({
-        file: dir,
-        valid: r.valid,
-        ops: r.ops,
-        partitions: r.partitions,
-        elapsedMs: Math.round(r.elapsedMs * 1000) / 1000,
-      }),
-    );
+    printJsonLine(io, dir, r);
   } else {
-    const checkers = outcome.checkers.map((c) => `${c.name} ${verdictText(c.valid)}`).join(', ');
-    io.out(
-      `${dir}: ${verdictText(r.valid)} (${checkers}; ${r.ops} ops, re-checked as the run did)`,
-    );
+    const word = (v: Verdict) => (v === true ? 'valid' : v === false ? 'INVALID' : 'unknown');
+    const checkers = outcome.checkers.map((c) => `${c.name} ${word(c.valid)}`).join(', ');
+    io.out(`${dir}: ${word(r.valid)} (${checkers}; ${r.ops} ops, re-checked as the run did)`);
     for (const w of r.warnings) io.out(`  warning: ${w}`);
     io.out(`  wrote ${join(dir, 'results.json')}`);
   }
@@ -167,28 +172,17 @@ async function runCheck(files: string[], raw: Record<string, unknown>, io: CliIO
           : join(flags.out, names[i]!);
     try {
       if (flags.model === undefined && outDir === undefined && (await isDirectory(arg))) {
-        if (isRunFolder(arg)) {
-          const v = await recheckRun(arg, flags.json, io);
-          if (v !== undefined) {
-            verdicts.push(v);
-            continue;
-          }
+        const v = await recheckRun(arg, flags.json, io);
+        if (v !== undefined) {
+          verdicts.push(v);
+          continue;
         }
       }
       const target = await targetFor(arg, flags, outDir);
       const o = await checkTarget(target);
       verdicts.push(o.results.valid);
       if (flags.json) {
-        for (const w of o.results.warnings) io.err(`warning: ${w}`);
-        io.out(
-          JSON.stringify({
-            file: arg,
-            valid: o.results.valid,
-            ops: o.results.ops,
-            partitions: o.results.partitions,
-            elapsedMs: Math.round(o.results.elapsedMs * 1000) / 1000,
-          }),
-        );
+        printJsonLine(io, arg, o.results);
       } else {
         printHuman(io, arg, o);
       }
