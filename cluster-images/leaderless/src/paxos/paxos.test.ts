@@ -33,7 +33,12 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** A discrete-event simulator: virtual time advances only when every promise chain is idle. */
+/**
+ * A discrete-event simulator: virtual time advances only when every promise chain is idle.
+ * Real I/O (disk-backed acceptors) takes no virtual time: while some is in flight (`io`), only
+ * fault events may run, so a kill can still strike mid-write, but a proposer's round timer can
+ * never fire just because the disk was slower than one event-loop turn on a busy machine.
+ */
 class Sim implements Clock {
   t = 0;
   private events: Array<{
@@ -41,14 +46,29 @@ class Sim implements Clock {
     seq: number;
     fn: () => void | Promise<void>;
     live?: () => boolean;
+    fault?: boolean;
   }> = [];
   private seq = 0;
+  private inflight = 0;
   constructor(readonly random: () => number) {}
   now(): number {
     return this.t;
   }
   at(delay: number, fn: () => void | Promise<void>, live?: () => boolean): void {
     this.events.push({ at: this.t + delay, seq: this.seq++, fn, ...(live ? { live } : {}) });
+  }
+  /** Schedule a fault: it may run while real I/O is still in flight. */
+  fault(delay: number, fn: () => void | Promise<void>): void {
+    this.events.push({ at: this.t + delay, seq: this.seq++, fn, fault: true });
+  }
+  /** Real I/O that must finish before virtual time moves on to a non-fault event. */
+  io<T>(p: Promise<T>): Promise<T> {
+    this.inflight++;
+    const done = (): void => {
+      this.inflight--;
+    };
+    p.then(done, done);
+    return p;
   }
   sleep(ms: number): Promise<void> {
     return new Promise((r) => this.at(ms, r));
@@ -82,6 +102,10 @@ class Sim implements Clock {
         const e = this.events[i]!;
         const b = this.events[best]!;
         if (e.at < b.at || (e.at === b.at && e.seq < b.seq)) best = i;
+      }
+      if (this.inflight > 0 && !this.events[best]!.fault) {
+        await new Promise((r) => setImmediate(r)); // let the disk finish first
+        continue;
       }
       const [ev] = this.events.splice(best, 1);
       this.t = Math.max(this.t, ev!.at);
@@ -146,7 +170,7 @@ async function simulate(
   if (faults.restarts) {
     for (let i = 0; i < faults.restarts.count; i++) {
       const id = acceptorIds[Math.floor(rnd() * acceptorIds.length)]!;
-      sim.at(rnd() * 300, async () => {
+      sim.fault(rnd() * 300, async () => {
         if (down.has(id)) return;
         // SIGKILL: the process stops here; what reached the files so far is all that survives
         down.add(id);
@@ -166,14 +190,11 @@ async function simulate(
         // the wire is JSON: round-trip and validate as a peer would
         const wire = PaxosRequestSchema.parse(JSON.parse(JSON.stringify(msg)));
         const gen = gens.get(node);
-        void acceptors
-          .get(node)!
-          .paxosHandle(wire)
-          .then((reply) => {
-            if (gens.get(node) !== gen) return; // killed before it could answer
-            if (rnd() < net.loss) return; // reply lost
-            sim.at(rnd() * net.maxDelay, () => resolve(JSON.parse(JSON.stringify(reply))));
-          });
+        void sim.io(acceptors.get(node)!.paxosHandle(wire)).then((reply) => {
+          if (gens.get(node) !== gen) return; // killed before it could answer
+          if (rnd() < net.loss) return; // reply lost
+          sim.at(rnd() * net.maxDelay, () => resolve(JSON.parse(JSON.stringify(reply))));
+        });
       };
       if (rnd() >= net.loss) sim.at(rnd() * net.maxDelay, deliver);
       if (rnd() < net.dup) sim.at(rnd() * net.maxDelay * 3, deliver); // a late duplicate
