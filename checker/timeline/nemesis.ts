@@ -18,7 +18,8 @@ type Edge = { kind: string; edge: 'open' | 'close' | 'instant' };
 
 /**
  * How a nemesis `f` opens or closes a fault. Faults come as pairs: `X-start`/`X-stop`,
- * `start-X`/`stop-X`, `kill`/`start`, `pause`/`resume`, `partition`/`heal`.
+ * `start-X`/`stop-X`, `kill`/`start`, `pause`/`resume`, `partition`/`heal`,
+ * `clock-offset`/`clock-reset`.
  */
 function classify(f: string, open: ReadonlyMap<string, NemesisInterval>): Edge {
   const suffix = /^(.+)-(start|stop|begin|end)$/.exec(f);
@@ -40,6 +41,10 @@ function classify(f: string, open: ReadonlyMap<string, NemesisInterval>): Edge {
       return { kind: 'pause', edge: 'close' };
     case 'partition':
       return { kind: 'partition', edge: 'open' };
+    case 'clock-offset':
+      return { kind: 'clock', edge: 'open' };
+    case 'clock-reset':
+      return { kind: 'clock', edge: 'close' };
     case 'heal':
       return { kind: 'partition', edge: 'close' };
     case 'start':

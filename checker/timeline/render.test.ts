@@ -206,6 +206,8 @@ describe('nemesisIntervals', () => {
       ev(5, 'nemesis', 'info', 'pause'),
       ev(6, 'nemesis', 'info', 'clock-bump'),
       ev(7, 0, 'invoke', 'read'),
+      ev(8, 'nemesis', 'info', 'clock-offset', { n2: -5000 }),
+      ev(9, 'nemesis', 'info', 'clock-reset', ['n2']),
     ];
     const out = nemesisIntervals(events);
     expect(out.map((n) => [n.kind, n.start, n.end, n.interval])).toEqual([
@@ -213,6 +215,7 @@ describe('nemesisIntervals', () => {
       ['kill', 2, 4, true],
       ['pause', 5, Number.POSITIVE_INFINITY, true],
       ['clock-bump', 6, 6, false],
+      ['clock', 8, 9, true],
     ]);
   });
 
