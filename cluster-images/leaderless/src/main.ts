@@ -4,10 +4,9 @@
  * everything gracefully; a bad setting exits with status 2 and a message naming the flag.
  */
 import { writeSync } from 'node:fs';
-import type http from 'node:http';
 import { StoreNode } from './cluster/node.js';
 import { type Config, ConfigError, envName, parseConfig, SETTINGS } from './config.js';
-import { createHttpServer } from './http/server.js';
+import { createHttpServer, type LeanHttpServer } from './http/server.js';
 import { Transport } from './net/transport.js';
 import { Replica } from './replica/replica.js';
 
@@ -83,13 +82,16 @@ async function main(): Promise<void> {
     log,
   });
   node = new StoreNode(cfg, replica, transport, log);
-  const server: http.Server = createHttpServer({ api: node, maxBodyBytes: cfg.maxBodyBytes, log });
+  const server: LeanHttpServer = createHttpServer({
+    api: node,
+    maxBodyBytes: cfg.maxBodyBytes,
+    log,
+  });
   try {
-    await transport.start();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(cfg.listen.port, cfg.listen.host, () => resolve());
-    });
+    await transport.listen();
+    await server.listen(cfg.listen.port, cfg.listen.host);
+    // Dial peers once both ports listen: /admin/status answers a little sooner after a start.
+    transport.dial();
   } catch (e) {
     log('warn', `cannot listen: ${(e as Error).message}`);
     process.exit(1);
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 5000);
     force.unref();
-    server.close();
+    void server.close();
     server.closeIdleConnections();
     node?.stop();
     await transport.close();

@@ -121,7 +121,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     nodes,
     root,
     async stop() {
-      await Promise.all(nodes.map((n) => n.kill('SIGKILL')));
+      // With node flags (e.g. --cpu-prof) close gracefully, so the process writes its profile.
+      const signal = process.env.LEADERLESS_NODE_ARGS ? 'SIGTERM' : 'SIGKILL';
+      await Promise.all(nodes.map((n) => n.kill(signal)));
       rmSync(root, { recursive: true, force: true });
     },
   };

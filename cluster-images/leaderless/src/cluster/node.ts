@@ -30,6 +30,7 @@ import {
   type State,
 } from '../replica/types.js';
 import { DigestIndex, recordId } from './digest-index.js';
+import { fastGetReply, fastMergeReply, fastPeerRequest } from './fast-parse.js';
 import { Membership } from './membership.js';
 import {
   AE_BUCKETS,
@@ -64,6 +65,10 @@ interface Round<T> {
 }
 
 const canon = (s: State | null | undefined) => (s ? JSON.stringify(s) : '');
+
+/** Reply validators: the hand-written fast path where it applies, else the zod schema. */
+const mergeReply = { parse: (v: unknown) => fastMergeReply(v) ?? MergeReplySchema.parse(v) };
+const getReply = { parse: (v: unknown) => fastGetReply(v) ?? GetReplySchema.parse(v) };
 
 export class StoreNode implements StoreApi {
   readonly n: number;
@@ -138,6 +143,8 @@ export class StoreNode implements StoreApi {
   // ------------------------------------------------------------------ peer requests (server side)
 
   async handlePeer(from: string, body: unknown): Promise<unknown> {
+    const fast = fastPeerRequest(body);
+    if (fast) return this.serve(from, fast);
     const parsed = PeerRequestSchema.safeParse(body);
     if (!parsed.success) {
       throw new BadMessage(`invalid request: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
@@ -247,8 +254,10 @@ export class StoreNode implements StoreApi {
     deadline: number,
     request: (t: Target, timeoutMs: number) => Promise<T>,
     onLate?: (round: Round<T>) => void,
+    /** The targets when the caller already chose them (saves walking the ring twice). */
+    planned?: { targets: Target[]; spare: string[] },
   ): Promise<Round<T>> {
-    const { targets, spare } = this.targets(key, sloppy);
+    const { targets, spare } = planned ?? this.targets(key, sloppy);
     const round: Round<T> = { oks: [], maybeApplied: false, errors: [] };
     return new Promise((resolve) => {
       let inFlight = 0;
@@ -299,8 +308,8 @@ export class StoreNode implements StoreApi {
     w: number,
     unsentIsCertain = true,
   ): Promise<Reply> {
-    const { targets, spare } = this.targets(key, this.cfg.hintedHandoff);
-    if (!targets.some((t) => this.healthy(t.node)) && !spare.length) {
+    const planned = this.targets(key, this.cfg.hintedHandoff);
+    if (!planned.targets.some((t) => this.healthy(t.node)) && !planned.spare.length) {
       return failed(412, `no replica of ${key} looks reachable; nothing was sent`);
     }
     const item: RecordItem = { type, key, state: build() };
@@ -313,10 +322,19 @@ export class StoreNode implements StoreApi {
       async (t, ms) => {
         const body: PeerRequest = { t: 'merge', items: [item] };
         if (t.hintFor !== undefined) body.hintFor = t.hintFor;
-        await this.call(t.node, body, ms, MergeReplySchema);
+        await this.call(t.node, body, ms, mergeReply);
       },
+      undefined,
+      planned,
     );
-    if (round.oks.length >= w) return ok({ acks: round.oks.length });
+    if (round.oks.length >= w) {
+      // An lww write's timestamp is the order it takes among writes: clients record it, so a
+      // lost write can be shown next to the one that beat it.
+      const st = item.state as { t?: unknown; ts?: unknown };
+      return st.t === 'lww' && typeof st.ts === 'number'
+        ? ok({ acks: round.oks.length, ts: st.ts })
+        : ok({ acks: round.oks.length });
+    }
     const why = `only ${round.oks.length} of ${w} write acks (${round.errors.slice(0, 3).join('; ')})`;
     return round.maybeApplied || !unsentIsCertain
       ? unknown(why)
@@ -338,7 +356,7 @@ export class StoreNode implements StoreApi {
       async (t, ms) => {
         const body: PeerRequest = { t: 'get', type, key };
         if (t.hintFor !== undefined) body.hintFor = t.hintFor;
-        return (await this.call(t.node, body, ms, GetReplySchema)).state;
+        return (await this.call(t.node, body, ms, getReply)).state;
       },
       this.cfg.readRepair ? (all) => void this.readRepair(type, key, all) : undefined,
     );
@@ -368,7 +386,7 @@ export class StoreNode implements StoreApi {
       const body: PeerRequest = { t: 'merge', items: [item] };
       if (target.hintFor !== undefined) body.hintFor = target.hintFor;
       this.repairs.sent++;
-      this.call(target.node, body, this.cfg.requestTimeoutMs, MergeReplySchema).catch(() => {});
+      this.call(target.node, body, this.cfg.requestTimeoutMs, mergeReply).catch(() => {});
     }
   }
 

@@ -4,10 +4,10 @@
  * first N distinct members met walking clockwise from there. Placement depends only on the
  * membership and vnodes, so every node computes the same lists.
  */
-import { createHash } from 'node:crypto';
+import { md5 } from '../data/canonical.js';
 
 export function hash32(s: string): number {
-  return createHash('md5').update(s).digest().readUInt32BE(0);
+  return md5(s).readUInt32BE(0);
 }
 
 export class Ring {

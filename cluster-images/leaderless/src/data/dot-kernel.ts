@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { CausalContext, Json } from '../replica/types.js';
-import { canonicalJson, cmpStr } from './canonical.js';
+import { canonicalJson, cmpStr, md5 } from './canonical.js';
 import { Context } from './causal-context.js';
 
 type Entry = [actor: string, counter: number, value: Json];
@@ -93,9 +92,7 @@ export class DotKernel {
   }
 
   private toggle(a: string, n: number, v: Json): void {
-    const h = createHash('md5')
-      .update(`${a}\u0000${n}\u0000${canonicalJson(v)}`)
-      .digest();
+    const h = md5(`${a}\u0000${n}\u0000${canonicalJson(v)}`);
     this.x1 ^= h.readUInt32BE(0);
     this.x2 ^= h.readUInt32BE(4);
   }

@@ -49,8 +49,19 @@ export interface TransportOptions {
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: PeerError) => void;
-  timer: NodeJS.Timeout;
+  /**
+   * performance.now() after which the request times out: the monotonic clock timers use, so a
+   * jump of the wall clock (clock-skew faults) neither expires nor stretches requests.
+   */
+  deadline: number;
+  timeoutMs: number;
 }
+
+/**
+ * How often a link checks its in-flight requests for expired deadlines: one timer per link
+ * instead of a timer set and cleared for every request; a request times out at most this late.
+ */
+const DEADLINE_CHECK_MS = 10;
 
 const MAX_WRITE_BUFFER = 64 * 1024 * 1024;
 
@@ -79,6 +90,8 @@ class OutboundLink {
   private backoffMs = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
+  /** Runs while requests are in flight (see DEADLINE_CHECK_MS). */
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private lastHeard = 0;
   private waiters: Array<() => void> = [];
   /** Time of the last timeout with nothing heard since: the peer looks unreachable. */
@@ -162,7 +175,6 @@ class OutboundLink {
         const p = this.pending.get(msg.id);
         if (!p) return; // late reply to a timed-out request
         this.pending.delete(msg.id);
-        clearTimeout(p.timer);
         if (msg.ok) p.resolve(msg.body);
         else p.reject(new PeerError(this.peer, 'remote', msg.error ?? 'error'));
         return;
@@ -197,10 +209,10 @@ class OutboundLink {
     const wasUp = this.state === 'up';
     this.socket = undefined;
     for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
       p.reject(new PeerError(this.peer, 'timeout', 'connection lost with the request in flight'));
       this.pending.delete(id);
     }
+    this.stopDeadlineChecks();
     for (const w of this.waiters.splice(0)) w();
     if (this.state === 'closed') return;
     if (wasUp) this.t.log('info', `link to ${this.peer} down`);
@@ -229,14 +241,27 @@ class OutboundLink {
     const socket = this.socket!;
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        if (this.unansweredSince === 0) this.unansweredSince = Date.now();
-        reject(new PeerError(this.peer, 'timeout', `no reply within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { resolve, reject, deadline: performance.now() + timeoutMs, timeoutMs });
+      this.deadlineTimer ??= setInterval(() => this.expire(), DEADLINE_CHECK_MS);
       sendFrame(socket, { t: 'req', id, body });
     });
+  }
+
+  /** Fails the requests whose deadline passed; stops checking once none are in flight. */
+  private expire(): void {
+    const now = performance.now();
+    for (const [id, p] of this.pending) {
+      if (p.deadline > now) continue;
+      this.pending.delete(id);
+      if (this.unansweredSince === 0) this.unansweredSince = Date.now();
+      p.reject(new PeerError(this.peer, 'timeout', `no reply within ${p.timeoutMs} ms`));
+    }
+    if (this.pending.size === 0) this.stopDeadlineChecks();
+  }
+
+  private stopDeadlineChecks(): void {
+    clearInterval(this.deadlineTimer);
+    this.deadlineTimer = undefined;
   }
 
   /** Re-reads the state (it changes while awaiting, which narrowing cannot see). */
@@ -248,6 +273,7 @@ class OutboundLink {
     this.state = 'closed';
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
+    this.stopDeadlineChecks();
     this.socket?.destroy();
   }
 }
@@ -278,7 +304,14 @@ export class Transport {
     this.opts.log(level, line);
   }
 
+  /** Listens for peers, then dials them (see listen() and dial()). */
   async start(): Promise<void> {
+    await this.listen();
+    this.dial();
+  }
+
+  /** Listens for peers without dialling them yet (a node may listen for clients first). */
+  async listen(): Promise<void> {
     const server = net.createServer((socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -288,6 +321,10 @@ export class Transport {
         resolve();
       });
     });
+  }
+
+  /** Starts the outbound link to every peer. */
+  dial(): void {
     for (const link of this.links.values()) link.start();
   }
 

@@ -20,7 +20,7 @@ export type Json = null | boolean | number | string | Json[] | { [k: string]: Js
 /** Nesting deeper than this is rejected (keeps recursive code far from the stack limit). */
 export const MAX_JSON_DEPTH = 64;
 
-function isJsonValue(v: unknown, depth: number): boolean {
+export function isJsonValue(v: unknown, depth: number): boolean {
   if (v === null || typeof v === 'boolean' || typeof v === 'string') return true;
   if (typeof v === 'number') return Number.isFinite(v);
   if (depth >= MAX_JSON_DEPTH || typeof v !== 'object') return false;
