@@ -7,7 +7,29 @@
  *   (`HISTORY_MODEL_NAMES`, `getHistoryModel`).
  * - Evidence: `renderTimeline` (the anomaly timeline page), `results.json` (`linearizabilityResults`,
  *   `writeResults`, `readResults`, `resultsSchema`).
+ * - Eventual consistency over final replica states (`replica-read` ops, or Jepsen-style final
+ *   reads): `checkConvergence` (lww, siblings, set, counter), `checkSetFull`, `checkCounter`.
  */
+export type {
+  ConvergenceOptions,
+  ConvergenceResult,
+  CounterOutOfBounds,
+  DivergentKey,
+  LostWinner,
+  LostWrite,
+  ReplicaGroup,
+  UnexpectedValue,
+} from './convergence.js';
+export { checkConvergence } from './convergence.js';
+export type {
+  CounterBounds,
+  CounterKeyResult,
+  CounterOptions,
+  CounterReadViolation,
+  CounterReplicaValue,
+  CounterResult,
+} from './counter.js';
+export { checkCounter, counterBounds } from './counter.js';
 export type { ClientOp, ClientOpStatus } from './history/client-op.js';
 export type { HistoryLocation, HistoryWarning } from './history/errors.js';
 export { HistoryError, isHistoryError } from './history/errors.js';
@@ -43,6 +65,15 @@ export type {
 } from './porcupine/types.js';
 export { UNKNOWN } from './porcupine/types.js';
 export type {
+  CounterState,
+  FinalReadSource,
+  KvState,
+  LatencyStats,
+  ReplicaDataType,
+  SetState,
+} from './replica-reads.js';
+export { HistoryShapeError, REPLICA_READ } from './replica-reads.js';
+export type {
   LinearizabilityOutcome,
   LinearizabilityResults,
   LinearizabilityResultsInput,
@@ -60,6 +91,14 @@ export {
   verdictSchema,
   writeResults,
 } from './results.js';
+export type {
+  SetElementRef,
+  SetFullOptions,
+  SetFullResult,
+  SetKeyResult,
+  StaleRead,
+} from './set-full.js';
+export { checkSetFull } from './set-full.js';
 export type {
   NemesisInterval,
   TimelineCheck,
