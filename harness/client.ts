@@ -20,6 +20,9 @@ export interface OkResult {
  * `invoke` resolves when the op happened and throws otherwise; what the error means (certainly
  * not applied, or unknown) is decided by the client's error registry, never by the runner.
  * `signal` aborts the op (the op timeout, or the run stopping): the outcome is then unknown.
+ * The same signal may serve a few successive ops of the worker (never one after it aborted): a
+ * listener added to it should be removed when the op ends (node:http does this for its own), and
+ * its state means something only while the op is in flight.
  */
 export interface Client<O extends Op = Op> {
   invoke(op: O, signal: AbortSignal): Promise<OkResult>;

@@ -21,6 +21,20 @@ export class HttpStatusError extends Error {
 }
 
 /**
+ * An HttpStatusError without a stack trace: a status is an answer (a failed cas is a 409), not a
+ * bug to locate, and capturing the stack costs more than the rest of the op's client work.
+ */
+function statusError(status: number, body: unknown): HttpStatusError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new HttpStatusError(status, body);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
  * JSON over HTTP/1.1 keep-alive with node:http (measured faster than the built-in fetch for
  * small requests; see bench/harness.bench.ts). One agent per worker keeps one warm socket.
  */
@@ -78,7 +92,7 @@ export class HttpJsonClient {
   /** `request`, throwing HttpStatusError for any status other than 2xx. */
   async call(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
     const r = await this.request(method, path, body, signal);
-    if (r.status < 200 || r.status > 299) throw new HttpStatusError(r.status, r.body);
+    if (r.status < 200 || r.status > 299) throw statusError(r.status, r.body);
     return r.body;
   }
 

@@ -128,4 +128,82 @@ describe('interpret', () => {
       'aborted: the run stopped',
     ]);
   });
+
+  it('ends an op at its timeout even when the client ignores the signal', async () => {
+    const sink = memorySink();
+    const deaf: Client<Op> = { invoke: () => new Promise(() => {}), async close() {} };
+    await interpret({
+      gen: limit(
+        4,
+        ops((): Op => ({ f: 'read', key: 'k' })),
+      ),
+      processes: new ProcessTable(2),
+      client: () => deaf,
+      errors: registry,
+      rng: () => new Rng(1),
+      sink,
+      opTimeoutMs: 20,
+      signal: new AbortController().signal,
+    });
+    const completions = sink.events.filter((e) => e.type !== 'invoke');
+    expect(completions.map((e) => [e.type, e.error])).toEqual(
+      Array.from({ length: 4 }, () => ['info', 'timeout']),
+    );
+  });
+
+  it('gives each op a live signal, shared by a few ops at most, fresh after an abort', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom<Behaviour>('ok', 'ok', 'ok', 'definite', 'hang'), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 30 }),
+        async (script, threads, perThread) => {
+          const uses = new Map<AbortSignal, number>();
+          let liveAtInvoke = true;
+          const counter = { i: 0 };
+          const scripted = scriptedClient(script, counter);
+          const client: Client<Op> = {
+            invoke(op, signal) {
+              if (signal.aborted) liveAtInvoke = false;
+              uses.set(signal, (uses.get(signal) ?? 0) + 1);
+              // A careless client: one listener per op, never removed.
+              signal.addEventListener('abort', () => {});
+              return scripted.invoke(op, signal);
+            },
+            async close() {},
+          };
+          const warnings: Error[] = [];
+          const onWarning = (w: Error) => warnings.push(w);
+          process.on('warning', onWarning);
+          try {
+            await interpret({
+              gen: each(() =>
+                limit(
+                  perThread,
+                  ops((): Op => ({ f: 'write', key: 'k', value: 1 })),
+                ),
+              ),
+              processes: new ProcessTable(threads),
+              client: () => client,
+              errors: registry,
+              rng: (t) => new Rng(1).fork(`t${t}`),
+              sink: memorySink(),
+              opTimeoutMs: 5,
+              signal: new AbortController().signal,
+            });
+          } finally {
+            process.off('warning', onWarning);
+          }
+          expect(liveAtInvoke).toBe(true);
+          expect([...uses.values()].reduce((a, b) => a + b, 0)).toBe(threads * perThread);
+          expect(Math.max(...uses.values())).toBeLessThanOrEqual(8);
+          expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
 });

@@ -1,22 +1,15 @@
 import type { HistoryEvent } from '../checker/history/event.js';
-import type { Client, ErrorRegistry, Op } from './client.js';
+import type { Client, ErrorRegistry, OkResult, Op } from './client.js';
 import { OpTimeout, RunStopped } from './client.js';
 import type { Gen } from './generator/types.js';
 import type { Rng } from './random.js';
 import type { EventInput } from './recorder.js';
 
-/** Rejects with the signal's reason when it aborts (never settles otherwise). */
-function abortedPromise(signal: AbortSignal): Promise<never> {
-  return new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
-}
-
 /** Where events go: the recorder, or a test's array. */
 export interface EventSink {
   now(): number;
-  record(input: EventInput): HistoryEvent;
+  /** `time`: when it happened, if the caller just read `now()` (the sink may ignore it). */
+  record(input: EventInput, time?: number): HistoryEvent;
 }
 
 /**
@@ -57,32 +50,81 @@ export interface InterpretOptions<O extends Op> {
   pollMs?: number;
 }
 
+/** A worker's op in flight, as the timeout sweep and the stop handler see it. */
+interface Slot {
+  /** The worker's op signal's controller: reused for its ops until it aborts (see below). */
+  ctl: AbortController;
+  /** Ops since `ctl` was made. */
+  uses: number;
+  /** When the op in flight was invoked (the sink's clock, ns), or -1: none in flight. */
+  startedNs: number;
+  /** Ends the op in flight now (its outcome: the abort reason), whatever the client does. */
+  cut: ((reason: unknown) => void) | undefined;
+}
+
+/**
+ * A worker's op signal serves this many ops at most before a fresh one is made: making an
+ * AbortSignal costs about as much as the rest of an op's bookkeeping, and a client that adds an
+ * abort listener per op without removing it (node:http removes its own) then holds a few at most.
+ */
+const SIGNAL_REUSE = 8;
+
 /**
  * Runs `gen` with `processes.concurrency` workers until it is exhausted or `signal` aborts.
  * Each worker asks the generator, waits until the op's time, records the invoke, calls its
  * client, and records exactly one completion: `ok`, or the registry's `fail`/`info` for an
  * error, `info` for a timeout or an abort.
+ *
+ * Per op, the interpreter makes no timer and no listener: op timeouts are found by one sweep
+ * timer (every opTimeoutMs / 8, at most 100 ms), so an op ends between its timeout and one sweep
+ * later; a worker's op signal is shared by a few successive ops (a client must not keep an
+ * abort listener past its op, and must not read an op's outcome from the signal after it ends).
  */
 export async function interpret<O extends Op>(options: InterpretOptions<O>): Promise<void> {
-  const { processes, sink, signal, errors } = options;
+  const { processes, sink, signal, errors, opTimeoutMs } = options;
   const threads = processes.concurrency;
   const pollMs = options.pollMs ?? 10;
   let gen: Gen<O> | undefined = options.gen;
   let busy = 0;
-  // Resolved (and replaced) whenever an op completes: wakes workers told "pending".
-  let changed: () => void = () => {};
-  let change = new Promise<void>((r) => {
-    changed = r;
-  });
+  const slots: Slot[] = Array.from({ length: threads }, () => ({
+    ctl: new AbortController(),
+    uses: 0,
+    startedNs: -1,
+    cut: undefined,
+  }));
+  /** Aborts the worker's op in flight with `reason`: its signal, and its wait for the client. */
+  const abortSlot = (slot: Slot, reason: unknown) => {
+    slot.ctl.abort(reason);
+    slot.cut?.(reason);
+  };
+  // Wakes workers told "pending" (without a time) when an op completes; made only when needed.
+  let changeWaiters: (() => void)[] = [];
+  const notify = () => {
+    if (changeWaiters.length === 0) return;
+    const wake = changeWaiters;
+    changeWaiters = [];
+    for (const w of wake) w();
+  };
   // One abort listener for the whole run (not one per op): it aborts every op in flight and
   // wakes every sleeping worker.
-  const inFlight = new Set<AbortController>();
   const sleepers = new Set<() => void>();
   const onStop = () => {
-    for (const c of inFlight) c.abort(new RunStopped());
+    for (const slot of slots) if (slot.startedNs >= 0) abortSlot(slot, new RunStopped());
     for (const wake of sleepers) wake();
   };
   signal.addEventListener('abort', onStop, { once: true });
+  const timeoutNs = opTimeoutMs * 1e6;
+  const sweep = setInterval(
+    () => {
+      const now = sink.now();
+      for (const slot of slots) {
+        if (slot.startedNs >= 0 && now - slot.startedNs >= timeoutNs) {
+          abortSlot(slot, new OpTimeout(opTimeoutMs));
+        }
+      }
+    },
+    Math.max(1, Math.min(100, opTimeoutMs / 8)),
+  );
   /** Resolves after `ms`, when the run stops, or (with `orChange`) when another op completes. */
   const sleep = (ms: number, orChange = false) =>
     new Promise<void>((resolve) => {
@@ -95,40 +137,42 @@ export async function interpret<O extends Op>(options: InterpretOptions<O>): Pro
       };
       const timer = setTimeout(wake, ms);
       sleepers.add(wake);
-      if (orChange) void change.then(wake);
+      if (orChange) changeWaiters.push(wake);
     });
-  const notify = () => {
-    const fire = changed;
-    change = new Promise<void>((r) => {
-      changed = r;
-    });
-    fire();
-  };
 
-  /** A fresh event for the op (the recorder takes each event object over). */
+  /**
+   * A fresh event for the op (the recorder takes each event object over). `index` and `time`
+   * come first, as the recorder will set them: the object then keeps its shape.
+   */
   const eventFor = (process: number, type: EventInput['type'], op: O): EventInput => {
-    const e: EventInput = { process, type, f: op.f };
+    const e: EventInput = { index: 0, time: 0, process, type, f: op.f };
     if (op.key !== undefined) e.key = op.key;
     if (op.value !== undefined) e.value = op.value;
     return e;
   };
 
-  async function perform(thread: number, op: O): Promise<void> {
+  async function perform(thread: number, op: O, invokedAt: number): Promise<void> {
     const process = processes.of(thread);
-    sink.record(eventFor(process, 'invoke', op));
-    const ctl = new AbortController();
-    const timer = setTimeout(
-      () => ctl.abort(new OpTimeout(options.opTimeoutMs)),
-      options.opTimeoutMs,
-    );
+    sink.record(eventFor(process, 'invoke', op), invokedAt);
+    const slot = slots[thread] as Slot;
+    if (slot.ctl.signal.aborted || slot.uses >= SIGNAL_REUSE) {
+      slot.ctl = new AbortController();
+      slot.uses = 0;
+    }
+    slot.uses++;
+    const ctl = slot.ctl;
     if (signal.aborted) ctl.abort(new RunStopped());
-    inFlight.add(ctl);
+    slot.startedNs = invokedAt;
     let completion: EventInput;
     try {
-      // The op ends at the timeout or stop even if the client ignores its signal.
       const call = options.client(thread).invoke(op, ctl.signal);
-      call.catch(() => {}); // its late failure, after an abort, is not news
-      const r = await Promise.race([call, abortedPromise(ctl.signal)]);
+      // The op ends at the timeout or stop even if the client ignores its signal (its late
+      // answer is then no news).
+      const r = await new Promise<OkResult>((resolve, reject) => {
+        slot.cut = reject;
+        call.then(resolve, reject);
+        if (ctl.signal.aborted) reject(ctl.signal.reason);
+      });
       completion = eventFor(process, 'ok', op);
       if (r.value !== undefined) completion.value = r.value;
       if (r.extra !== undefined) {
@@ -139,8 +183,8 @@ export async function interpret<O extends Op>(options: InterpretOptions<O>): Pro
       completion = eventFor(process, c.type, op);
       completion.error = c.error;
     } finally {
-      clearTimeout(timer);
-      inFlight.delete(ctl);
+      slot.startedNs = -1;
+      slot.cut = undefined;
     }
     const event = sink.record(completion);
     if (completion.type === 'info') processes.retire(thread);
@@ -167,7 +211,8 @@ export async function interpret<O extends Op>(options: InterpretOptions<O>): Pro
         const waitMs = (step.at - now) / 1e6;
         if (waitMs >= 1) await sleep(waitMs);
         if (signal.aborted) break;
-        await perform(thread, step.op);
+        // Invoked now: the time read for the ask, unless the worker slept for the op's time.
+        await perform(thread, step.op, waitMs >= 1 ? sink.now() : now);
       } finally {
         busy--;
         notify();
@@ -179,6 +224,7 @@ export async function interpret<O extends Op>(options: InterpretOptions<O>): Pro
   try {
     await Promise.all(Array.from({ length: threads }, (_, t) => worker(t)));
   } finally {
+    clearInterval(sweep);
     signal.removeEventListener('abort', onStop);
   }
 }

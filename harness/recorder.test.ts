@@ -79,6 +79,18 @@ describe('Recorder', () => {
     r.close();
   });
 
+  it('sets index and time on the object it is given, whatever they were', async () => {
+    const file = tempFile();
+    const r = new Recorder(file);
+    const input = { index: 99, time: 5, process: 0, type: 'invoke' as const, f: 'read' };
+    const e = r.record(input, 2000);
+    expect(e).toBe(input);
+    expect(e).toMatchObject({ index: 0, time: 2000 });
+    r.close();
+    const { events } = await readJsonlHistory(file);
+    expect(events).toEqual([{ index: 0, time: 2000, process: 0, type: 'invoke', f: 'read' }]);
+  });
+
   it('never goes back in time, even when given an earlier time', () => {
     const file = tempFile();
     const r = new Recorder(file);

@@ -1,8 +1,15 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import type { HistoryEvent, Key, OpType, ProcessId } from '../checker/history/event.js';
+import { encodeLine, JsonLineEncoder } from './jsonl-encoder.js';
 
 /** An event as the runner hands it over: the recorder adds `index` and `time`. */
 export interface EventInput {
+  /**
+   * Set by the recorder (any value given is replaced). An object built with `index` and `time`
+   * first keeps its shape when the recorder sets them, which is cheaper than adding them.
+   */
+  index?: number;
+  time?: number;
   process: ProcessId;
   type: OpType;
   f: string;
@@ -23,8 +30,6 @@ export interface RecorderOptions {
   startMs?: number;
 }
 
-const KNOWN = new Set(['index', 'time', 'process', 'type', 'f', 'key', 'value', 'node', 'error']);
-
 /**
  * Appends every invoke, completion and nemesis event to `history.jsonl` as it happens. Events are
  * buffered and written with plain write(2) at least every `flushIntervalMs` and on `flush()`
@@ -37,8 +42,8 @@ export class Recorder {
   /** The run's start on the `performance.now()` clock (ms). */
   readonly startMs: number;
   private fd: number | undefined;
-  /** Lines not yet written, concatenated (V8 keeps this a rope until the write flattens it). */
-  private pending = '';
+  /** Lines not yet written, as UTF-8 bytes. */
+  private readonly pending = new JsonLineEncoder();
   private index = 0;
   private lastTime = 0;
   private readonly bufferBytes: number;
@@ -78,12 +83,11 @@ export class Recorder {
     if (t < this.lastTime) t = this.lastTime;
     this.lastTime = t;
     const index = this.index++;
-    // Serialized before index and time are added: the object keeps its shape for the field loop.
-    const line = serializeAt(input, index, t);
+    // Encoded before index and time are added: the object keeps its shape for the field loop.
+    this.pending.encode(input, index, t);
     const event = input as EventInput & { index: number; time: number };
     event.index = index;
     event.time = t;
-    this.pending += line;
     if (this.pending.length >= this.bufferBytes) this.flush();
     return event as HistoryEvent;
   }
@@ -92,9 +96,9 @@ export class Recorder {
   flush(): void {
     if (this.failure !== undefined) throw this.failure;
     if (this.fd === undefined || this.pending.length === 0) return;
-    const data = this.pending;
-    this.pending = '';
-    writeSync(this.fd, data);
+    // One write(2) per flush (more only if the kernel takes part of it), whole lines only.
+    const data = this.pending.take();
+    for (let off = 0; off < data.length; ) off += writeSync(this.fd, data, off, data.length - off);
   }
 
   private flushQuietly(): void {
@@ -119,44 +123,7 @@ export class Recorder {
   }
 }
 
-// JSON text of the few distinct `f`s and keys a run uses, computed once.
-const quoted = new Map<string, string>();
-function quote(s: string): string {
-  let q = quoted.get(s);
-  if (q === undefined) {
-    q = JSON.stringify(s);
-    if (quoted.size < 10_000) quoted.set(s, q);
-  }
-  return q;
-}
-
-function valueJson(v: unknown): string {
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  if (typeof v === 'string') return v.length <= 32 ? quote(v) : JSON.stringify(v);
-  if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number') {
-    if (Number.isFinite(v[0]) && Number.isFinite(v[1])) return `[${v[0]},${v[1]}]`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
-/** One JSONL line, fields in the documented order (faster than stringifying the whole object). */
+/** One JSONL line, fields in the documented order: exactly what the recorder writes. */
 export function serialize(e: HistoryEvent): string {
-  return serializeAt(e as EventInput, e.index, e.time);
-}
-
-function serializeAt(e: EventInput, index: number, time: number): string {
-  const p = e.process;
-  let s = `{"index":${index},"time":${time},"process":${typeof p === 'number' ? p : quote(p)},"type":"${e.type}","f":${quote(e.f)}`;
-  const key = e.key;
-  if (key !== undefined)
-    s += `,"key":${typeof key === 'number' ? valueJson(key) : key.length <= 32 ? quote(key) : JSON.stringify(key)}`;
-  if (e.value !== undefined) s += `,"value":${valueJson(e.value)}`;
-  if (e.node !== undefined) s += `,"node":${quote(e.node)}`;
-  if (e.error !== undefined) s += `,"error":${JSON.stringify(e.error)}`;
-  for (const k in e) {
-    if (KNOWN.has(k)) continue;
-    const v = (e as Record<string, unknown>)[k];
-    if (v !== undefined) s += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
-  }
-  return `${s}}\n`;
+  return encodeLine(e as EventInput, e.index, e.time);
 }
