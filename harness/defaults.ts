@@ -1,14 +1,16 @@
 import { nemesisDriver, unsupportedFaults } from '../nemesis/index.js';
 import { WORKLOADS } from '../workloads/index.js';
+import { createDockerBackend } from './backends/docker/docker-backend.js';
 import { createLocalBackend } from './backends/local/local-backend.js';
 import type { Backend } from './backends/types.js';
 import type { NemesisDriver } from './nemesis-driver.js';
 import type { RunDeps } from './runner.js';
 import { SYSTEMS } from './systems/index.js';
 
-/** Backends by name (`docker` joins when its issue lands). */
+/** Backends by name. */
 export const BACKENDS: ReadonlyMap<string, () => Backend> = new Map([
   ['local', () => createLocalBackend()],
+  ['docker', () => createDockerBackend()],
 ]);
 
 export const NEMESIS: NemesisDriver = { ...nemesisDriver, unsupported: unsupportedFaults };

@@ -32,6 +32,10 @@ step('lint', npx, ['biome', 'check', '.']);
 if (built) {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
+  // The docker backend's tests need an engine: install and start one when absent (as root),
+  // and stop at the end only what this run started.
+  process.env.FAULTLINE_DOCKER_STATE = join(outDir, 'docker');
+  step('docker engine', 'sh', ['scripts/ensure-docker.sh']);
   const report = join(outDir, 'vitest.json');
   process.stdout.write('\n== tests: vitest run\n');
   const r = spawnSync(
@@ -64,5 +68,6 @@ if (built) {
   failed += 1;
 }
 
+if (built) spawnSync('sh', ['scripts/stop-docker.sh'], { cwd: root, stdio: 'inherit' });
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exit(failed === 0 ? 0 : 1);
