@@ -10,9 +10,16 @@ import type { Results } from '../checker/results.js';
 import { combineVerdicts, RESULTS_VERSION, writeResults } from '../checker/results.js';
 import type { TimelineInput } from '../checker/timeline/index.js';
 import { nemesisIntervals, renderTimeline } from '../checker/timeline/index.js';
-import type { RegisteredWorkload, Workload } from '../workloads/index.js';
+import type {
+  CheckerReport,
+  RegisteredWorkload,
+  ReplicaReadsSpec,
+  Workload,
+} from '../workloads/index.js';
 import type { Backend, Cluster, NodeId } from './backends/types.js';
 import type { Client, Op } from './client.js';
+import type { ReplicaReadsOutcome } from './final-replica-reads.js';
+import { finalReplicaReads } from './final-replica-reads.js';
 import type { Gen } from './generator/index.js';
 import { stagger, timeLimit } from './generator/index.js';
 import { interpret, ProcessTable } from './interpreter.js';
@@ -50,6 +57,7 @@ export type Phase =
   | 'heal'
   | 'recovery'
   | 'final'
+  | 'converge'
   | 'teardown'
   | 'check'
   | 'done';
@@ -148,6 +156,7 @@ function buildWorkload(spec: ResolvedSpec, deps: RunDeps, system: SystemDefiniti
       system,
       nodes: nodeNames(spec.nodes),
       concurrency: spec.concurrency,
+      settings: spec.settings,
       rng: new Rng(spec.seed).fork('workload'),
     });
   } catch (e) {
@@ -369,6 +378,23 @@ export async function runTest(
       const guardNs = (spec.opTimeout * 4 + 10) * 1e9;
       await drive(timeLimit(guardNs, workload.finalGenerator), 'final');
     }
+    if (!userSignal.aborted && workload.replicaReads !== undefined) {
+      setPhase('converge');
+      const r = await readReplicasUntilConverged(workload.replicaReads, c, nodes, {
+        sink: recorder,
+        // Above every client process id (ids only grow, and the clients are done).
+        firstProcess:
+          Math.max(...Array.from({ length: spec.concurrency }, (_, t) => processes.of(t))) + 1,
+        // A replica dump is larger than one op's answer: at least 5 s.
+        opTimeoutMs: Math.max(spec.opTimeout, 5) * 1000,
+        signal: userSignal,
+      });
+      log(
+        r.converged
+          ? `replicas agreed after ${r.rounds} rounds of replica reads`
+          : `replicas still disagreed after ${r.rounds} rounds (${workload.replicaReads.boundS} s): ${r.disagreeing.slice(0, 5).join(', ')}`,
+      );
+    }
     aborted = userSignal.aborted;
   } catch (e) {
     setupError = e;
@@ -409,6 +435,28 @@ export async function runTest(
   phase = 'done';
   options.onProgress?.(progress());
   return { ...outcome, dir, seed: spec.seed, aborted, warnings };
+}
+
+/** The final convergence phase: one replica reader per node, polled by final-replica-reads. */
+async function readReplicasUntilConverged(
+  spec: ReplicaReadsSpec,
+  cluster: Cluster,
+  nodes: readonly NodeId[],
+  run: { sink: Recorder; firstProcess: number; opTimeoutMs: number; signal: AbortSignal },
+): Promise<ReplicaReadsOutcome> {
+  const readers = new Map(nodes.map((n) => [n, spec.client.open(n, cluster.clientAddress(n))]));
+  try {
+    return await finalReplicaReads({
+      nodes,
+      client: (n) => readers.get(n) as Client<Op>,
+      errors: spec.client.errors,
+      boundMs: spec.boundS * 1000,
+      replicasPerKey: spec.replicasPerKey,
+      ...run,
+    });
+  } finally {
+    await Promise.allSettled([...readers.values()].map((r) => r.close()));
+  }
 }
 
 /** The part of a run folder's test.json that a re-check needs (the runner writes all of it). */
@@ -467,12 +515,21 @@ async function checkRun(
   let timeline: TimelineInput | undefined;
   let partitions = 0;
   const timeoutMs = (spec.workload.options as { checkTimeout?: number }).checkTimeout;
+  const checkerWarnings: string[] = [];
   for (const checker of workload.checkers) {
-    const report = await checker.check({
-      events,
-      ops,
-      ...(typeof timeoutMs === 'number' ? { timeoutMs: timeoutMs * 1000 } : {}),
-    });
+    let report: CheckerReport;
+    try {
+      report = await checker.check({
+        events,
+        ops,
+        ...(typeof timeoutMs === 'number' ? { timeoutMs: timeoutMs * 1000 } : {}),
+      });
+    } catch (e) {
+      // A verdict, never a crash: the other checkers' results and the history still count.
+      const sentence = `the ${checker.name} checker could not judge the history: ${errorText(e)}`;
+      checkerWarnings.push(sentence);
+      report = { result: { valid: 'unknown', error: errorText(e), summary: [sentence] } };
+    }
     checkers[checker.name] = report.result as Results['checkers'][string];
     verdicts.push({ name: checker.name, valid: report.result.valid });
     const parts = (report.result as { partitions?: unknown[] }).partitions;
@@ -491,7 +548,7 @@ async function checkRun(
     ops: ops.length,
     partitions,
     elapsedMs: performance.now() - started,
-    warnings: [...runWarnings, ...history.warnings.map((w) => w.message)],
+    warnings: [...runWarnings, ...history.warnings.map((w) => w.message), ...checkerWarnings],
     checkers,
   };
   await writeResults(dir, results);

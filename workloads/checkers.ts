@@ -1,12 +1,29 @@
+import type { ClientOp } from '../checker/history/client-op.js';
+import type { HistoryEvent } from '../checker/history/event.js';
+import { isNemesisEvent } from '../checker/history/event.js';
 import { checkLinearizability } from '../checker/linearizability.js';
 import { linearizabilityResults } from '../checker/results.js';
+import { nemesisIntervals } from '../checker/timeline/index.js';
 import type { CheckerReport, WorkloadChecker } from './types.js';
 
+export interface LinearizabilityCheckerOptions {
+  /**
+   * The ops the model judges, as the model sees them (e.g. only reads and writes, a read's
+   * array of values as one value). Default: every client op as recorded.
+   */
+  select?(ops: readonly ClientOp[]): ClientOp[];
+}
+
 /** Linearizability of the client ops against a named model (P-compositional for kv). */
-export function linearizabilityChecker(model: string, initial?: unknown): WorkloadChecker {
+export function linearizabilityChecker(
+  model: string,
+  initial?: unknown,
+  checkerOptions: LinearizabilityCheckerOptions = {},
+): WorkloadChecker {
   return {
     name: 'linearizability',
-    async check({ events, ops, timeoutMs }): Promise<CheckerReport> {
+    async check({ events, ops: allOps, timeoutMs }): Promise<CheckerReport> {
+      const ops = checkerOptions.select?.(allOps) ?? allOps;
       const opts: Parameters<typeof checkLinearizability>[1] = { model, verbose: true };
       if (initial !== undefined) opts.initial = initial;
       if (timeoutMs !== undefined) opts.timeoutMs = timeoutMs;
@@ -29,10 +46,77 @@ export function linearizabilityChecker(model: string, initial?: unknown): Worklo
   };
 }
 
-/** Counts per outcome and per function: always valid; context for the other verdicts. */
+/** Ok fraction of the ops invoked in one kind of time window. */
+export interface Availability {
+  ops: number;
+  ok: number;
+  /** ok / ops; null without ops. */
+  fraction: number | null;
+}
+
+/** The time windows in which a fault was in effect, merged and sorted (ns). */
+export function faultWindows(events: readonly HistoryEvent[]): [number, number][] {
+  const raw = nemesisIntervals(events)
+    .filter((iv) => iv.interval && iv.kind !== 'heal-all')
+    .map((iv): [number, number] => [iv.start, iv.end])
+    .sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [s, e] of raw) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && s <= last[1]) last[1] = Math.max(last[1], e);
+    else merged.push([s, e]);
+  }
+  return merged;
+}
+
+/** Whether time t falls in one of the sorted, disjoint windows (binary search). */
+function inWindows(windows: readonly [number, number][], t: number): boolean {
+  let lo = 0;
+  let hi = windows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [s, e] = windows[mid] as [number, number];
+    if (t < s) hi = mid - 1;
+    else if (t >= e) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/**
+ * Availability during the main phase: the ok fraction of client ops invoked while some fault
+ * was in effect vs while none was. Ops from the heal on (final reads, replica reads) are left
+ * out: they would flatter the no-fault side.
+ */
+export function availability(
+  events: readonly HistoryEvent[],
+  ops: readonly ClientOp[],
+): { duringFaults: Availability; outsideFaults: Availability } {
+  const windows = faultWindows(events);
+  const heal = events.find((e) => isNemesisEvent(e) && e.f === 'heal-all-start');
+  const healAt = heal?.time ?? Number.POSITIVE_INFINITY;
+  const during = { ops: 0, ok: 0 };
+  const outside = { ops: 0, ok: 0 };
+  for (const op of ops) {
+    if (op.call >= healAt || op.f === 'replica-read') continue;
+    const bucket = inWindows(windows, op.call) ? during : outside;
+    bucket.ops++;
+    if (op.status === 'ok') bucket.ok++;
+  }
+  const done = (b: { ops: number; ok: number }): Availability => ({
+    ...b,
+    fraction: b.ops === 0 ? null : b.ok / b.ops,
+  });
+  return { duringFaults: done(during), outsideFaults: done(outside) };
+}
+
+/**
+ * Counts per outcome and per function, and availability while faults were in effect vs not:
+ * always valid; context for the other verdicts.
+ */
 export const statsChecker: WorkloadChecker = {
   name: 'stats',
-  async check({ ops }): Promise<CheckerReport> {
+  async check({ events, ops }): Promise<CheckerReport> {
     const byF: Record<string, { ok: number; fail: number; info: number; pending: number }> = {};
     const total = { ok: 0, fail: 0, info: 0, pending: 0 };
     for (const op of ops) {
@@ -40,6 +124,14 @@ export const statsChecker: WorkloadChecker = {
       byF[op.f]![op.status]++;
       total[op.status]++;
     }
-    return { result: { valid: true, ...total, count: ops.length, byF } };
+    return {
+      result: {
+        valid: true,
+        ...total,
+        count: ops.length,
+        byF,
+        availability: availability(events, ops),
+      },
+    };
   },
 };

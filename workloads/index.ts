@@ -1,10 +1,15 @@
+import { counter } from './counter/index.js';
+import { eventualKv } from './eventual-kv/index.js';
+import { kv } from './kv/index.js';
 import { register } from './register/index.js';
+import { set } from './set/index.js';
 import type { Workload, WorkloadContext, WorkloadDefinition } from './types.js';
 
 export type {
   CheckerOutput,
   CheckerReport,
   CheckInput,
+  ReplicaReadsSpec,
   Workload,
   WorkloadChecker,
   WorkloadContext,
@@ -51,7 +56,13 @@ export function registerWorkload<O>(def: WorkloadDefinition<O>): RegisteredWorkl
   };
 }
 
-/** Workloads by name. The workloads issue adds kv, eventual-kv, set and counter here. */
+/** Workloads by name. */
 export const WORKLOADS: ReadonlyMap<string, RegisteredWorkload> = new Map(
-  [registerWorkload(register)].map((w) => [w.name, w]),
+  [
+    registerWorkload(register),
+    registerWorkload(kv),
+    registerWorkload(eventualKv),
+    registerWorkload(set),
+    registerWorkload(counter),
+  ].map((w) => [w.name, w]),
 );

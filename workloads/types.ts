@@ -46,12 +46,32 @@ export interface Workload {
   checkers: WorkloadChecker[];
   /** How `faultline check <folder>` re-checks the history (test.json `check`). */
   check?: { model: string; initial?: unknown };
+  /**
+   * Final replica reads (eventual workloads): after the heal, the recovery wait and the final
+   * generator, the runner reads every node's replica directly with `client` (ops
+   * `{f: "replica-read", value: {node, round}}`, completion value `{node, round, keys}`) in
+   * rounds until the replicas agree on every key or `boundS` runs out.
+   */
+  replicaReads?: ReplicaReadsSpec;
+}
+
+export interface ReplicaReadsSpec {
+  client: ClientFactory<Op>;
+  /** Give up waiting for agreement after this many seconds of polling. */
+  boundS: number;
+  /**
+   * How many replicas hold each key once converged (the store's replication factor, capped at
+   * the node count): a key held by fewer nodes has not converged yet.
+   */
+  replicasPerKey: number;
 }
 
 export interface WorkloadContext {
   system: SystemDefinition;
   nodes: readonly NodeId[];
   concurrency: number;
+  /** The system's settings for this run (spec `settings`, e.g. the store's `conflict` mode). */
+  settings?: Readonly<Record<string, string>>;
   /** The workload's own stream (forked from the run's seed). */
   rng: Rng;
 }

@@ -1,10 +1,13 @@
 import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import type { Verdict } from '../../checker/porcupine/types.js';
 import { WorkloadOptionsError } from '../../workloads/index.js';
 import { defaultRunDeps } from '../defaults.js';
 import { FILES } from '../results-folder.js';
+import { anomalySentences, availabilityLine, convergenceLine } from '../run-summary.js';
 import type { Progress, RunDeps, RunOutcome } from '../runner.js';
 import { RunSetupError, runTest } from '../runner.js';
 import type { RunFlags } from '../spec.js';
@@ -19,6 +22,11 @@ export interface RunCliFlags extends RunFlags {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** A Docker image reference: [registry/]name[:tag][@digest]. */
+const imageRefSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/i);
 
 function verdictWord(v: Verdict): string {
   return v === true
@@ -59,7 +67,7 @@ function progressPrinter(io: CliIO) {
   };
 }
 
-/** Prints the outcome: each checker's verdict, the folder, how to reproduce. */
+/** Prints the outcome: each checker's verdict, each anomaly in a sentence, the folder, how to reproduce. */
 export function printOutcome(io: CliIO, r: RunOutcome): void {
   if (r.aborted) io.out('the run was stopped early: the verdict covers the history up to the stop');
   for (const c of r.checkers) io.out(`${c.name}: ${verdictWord(c.valid)}`);
@@ -73,10 +81,19 @@ export function printOutcome(io: CliIO, r: RunOutcome): void {
       );
     if (bad.length > 0) io.out(`  keys: ${bad.join(', ')}`);
   }
+  const anomalies = anomalySentences(r.results);
+  if (anomalies.length > 0) {
+    io.out('anomalies:');
+    for (const a of anomalies) io.out(`  - ${a}`);
+  }
+  for (const line of [convergenceLine(r.results), availabilityLine(r.results)]) {
+    if (line !== undefined) io.out(line);
+  }
   for (const w of r.warnings) io.out(`warning: ${w}`);
   io.out(`verdict: ${verdictWord(r.valid)}`);
   io.out(`results: ${r.dir}`);
-  io.out(`timeline: ${join(r.dir, FILES.timeline)}`);
+  // Only checkers with something to draw (linearizability) leave a timeline.
+  if (existsSync(join(r.dir, FILES.timeline))) io.out(`timeline: ${join(r.dir, FILES.timeline)}`);
   io.out(`reproduce with --seed ${r.seed}`);
 }
 
@@ -160,7 +177,10 @@ export const registerRun: RegisterCommand = (program: Command, { io, setExit }) 
     .option('--system <name>', 'system under test (default leaderless)')
     .option('--backend <name>', 'where the nodes run (default local)')
     .option('--nodes <n>', 'number of nodes (default 5)')
-    .option('--workload <name>', 'workload (default register)')
+    .option(
+      '--workload <name>',
+      'workload: register, kv, eventual-kv, set, counter (default register)',
+    )
     .option('--workload-opt <key=value>', 'a workload option (repeatable)', collect)
     .option(
       '--nemesis <faults>',
@@ -180,7 +200,22 @@ export const registerRun: RegisterCommand = (program: Command, { io, setExit }) 
       collect,
     )
     .option('--out <dir>', 'results root (default results)')
-    .action(async (flags: RunCliFlags) => {
+    .option(
+      '--base-image <image>',
+      'docker backend: layer the system on this image instead of one assembled from host files',
+    )
+    .action(async (flags: RunCliFlags & { baseImage?: string }) => {
+      if (flags.baseImage !== undefined) {
+        const image = imageRefSchema.safeParse(flags.baseImage);
+        if (!image.success) {
+          io.err(
+            `faultline run: --base-image: not an image reference: ${JSON.stringify(flags.baseImage)}`,
+          );
+          setExit(EXIT.usage);
+          return;
+        }
+        process.env.FAULTLINE_DOCKER_BASE_IMAGE = image.data;
+      }
       let base: unknown = {};
       if (flags.config !== undefined) {
         try {

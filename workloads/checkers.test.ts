@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ClientOp } from '../checker/history/client-op.js';
+import type { HistoryEvent } from '../checker/history/event.js';
+import { availability, statsChecker } from './checkers.js';
+
+const nemesis = (time: number, f: string): HistoryEvent => ({
+  index: 0,
+  time,
+  process: 'nemesis',
+  type: 'info',
+  f,
+});
+
+const op = (call: number, status: ClientOp['status'], f = 'read'): ClientOp => ({
+  process: 0,
+  f,
+  status,
+  invoke: { index: 0, time: call, process: 0, type: 'invoke', f },
+  call,
+  return: status === 'ok' || status === 'fail' ? call + 1 : Number.POSITIVE_INFINITY,
+});
+
+describe('stats: availability during faults vs outside', () => {
+  it('splits ops by whether a fault was in effect at their invoke; ignores the final phase', () => {
+    const events = [
+      nemesis(10, 'partition-start'),
+      nemesis(20, 'partition-stop'),
+      nemesis(30, 'kill'),
+      nemesis(35, 'pause'),
+      nemesis(40, 'start'),
+      nemesis(45, 'resume'),
+      nemesis(60, 'heal-all-start'),
+      nemesis(61, 'heal-all-stop'),
+    ];
+    const ops = [
+      op(5, 'ok'), // outside
+      op(10, 'fail'), // during (partition from 10)
+      op(19, 'info'), // during
+      op(20, 'ok'), // outside (the partition ended at 20)
+      op(42, 'ok'), // during (pause until 45)
+      op(50, 'ok'), // outside
+      op(70, 'ok'), // final phase: left out
+      op(55, 'ok', 'replica-read'), // replica reads: left out
+    ];
+    expect(availability(events, ops)).toEqual({
+      duringFaults: { ops: 3, ok: 1, fraction: 1 / 3 },
+      outsideFaults: { ops: 3, ok: 3, fraction: 1 },
+    });
+  });
+
+  it('agrees with a per-op scan of the fault intervals (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.nat(1000), fc.nat(200), fc.constantFrom('partition', 'pause', 'link')),
+          {
+            maxLength: 8,
+          },
+        ),
+        fc.array(
+          fc.tuple(
+            fc.nat(1300),
+            fc.constantFrom('ok', 'fail', 'info') as fc.Arbitrary<ClientOp['status']>,
+          ),
+          {
+            maxLength: 60,
+          },
+        ),
+        (faults, calls) => {
+          // One kind per fault, non-overlapping per kind is not required: the oracle uses the
+          // same open/close pairing (a start while open is ignored; the first stop closes).
+          const events = faults
+            .flatMap(([s, d, k], i) => [
+              { t: s, f: `${k}${i}-start` },
+              { t: s + d, f: `${k}${i}-stop` },
+            ])
+            .sort((a, b) => a.t - b.t)
+            .map((e) => nemesis(e.t, e.f));
+          const ops = calls.map(([c, s]) => op(c, s));
+          const inFault = (t: number) => faults.some(([s, d]) => t >= s && t < s + d);
+          const expected = { during: { ops: 0, ok: 0 }, outside: { ops: 0, ok: 0 } };
+          for (const o of ops) {
+            const b = inFault(o.call) ? expected.during : expected.outside;
+            b.ops++;
+            if (o.status === 'ok') b.ok++;
+          }
+          const got = availability(events, ops);
+          expect(got.duringFaults.ops).toBe(expected.during.ops);
+          expect(got.duringFaults.ok).toBe(expected.during.ok);
+          expect(got.outsideFaults.ops).toBe(expected.outside.ops);
+          expect(got.outsideFaults.ok).toBe(expected.outside.ok);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is part of the stats checker result, which stays valid', async () => {
+    const { result } = await statsChecker.check({ events: [], ops: [op(1, 'ok'), op(2, 'info')] });
+    expect(result).toMatchObject({
+      valid: true,
+      ok: 1,
+      info: 1,
+      availability: { outsideFaults: { ops: 2, ok: 1, fraction: 0.5 } },
+    });
+  });
+});

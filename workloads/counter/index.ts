@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import type { Op } from '../../harness/client.js';
+import type { QuorumOp } from '../../harness/systems/leaderless.js';
+import { statsChecker } from '../checkers.js';
+import { convergenceChecker, counterChecker } from '../eventual-checkers.js';
+import { finalReads, fullReplication, independentKeys, KeyLog, requireClient } from '../keyed.js';
+import { quorumOptions, withQuorum } from '../quorum.js';
+import type { WorkloadDefinition } from '../types.js';
+
+export const counterOptions = z
+  .object({
+    /** Counter keys (all in use for the whole run). */
+    keys: z.number().int().min(1).max(1000).default(2),
+    /** Share of ops that are reads. */
+    reads: z.number().min(0).max(1).default(0.25),
+    /** Share of increments that are negative (decrements). */
+    negative: z.number().min(0).max(1).default(0),
+    /** Largest |delta| of one increment (deltas are uniform in 1..maxDelta). */
+    maxDelta: z.number().int().min(1).max(1_000_000).default(5),
+    ...quorumOptions,
+    /** After the heal, every node reads every counter once. */
+    finalReads: z.boolean().default(true),
+    /** Seconds the final phase polls the replicas for agreement. */
+    convergeTimeout: z.number().positive().default(20),
+  })
+  .strict();
+
+export type CounterOptions = z.output<typeof counterOptions>;
+
+/**
+ * `counter`: PN-counter increments (mostly positive; `negative` of them decrements) and reads on
+ * a few keys. Checked with the counter bounds (every replica's final value within [sum of
+ * acknowledged, sum of acknowledged + indeterminate], equal on all replicas) and convergence.
+ */
+export const counter: WorkloadDefinition<CounterOptions> = {
+  name: 'counter',
+  description: 'PN-counter increments/decrements and reads: final value bounds and convergence',
+  options: counterOptions as z.ZodType<CounterOptions>,
+  build(options, ctx) {
+    const log = new KeyLog();
+    const generator = independentKeys<QuorumOp>(
+      { prefix: 'c', activeKeys: options.keys, opsPerKey: Number.POSITIVE_INFINITY, log },
+      (key, _n, c) => {
+        if (c.rng.chance(options.reads)) return { op: withQuorum({ f: 'read', key }, options) };
+        const size = c.rng.int(1, options.maxDelta);
+        const delta = c.rng.chance(options.negative) ? -size : size;
+        return { op: withQuorum({ f: 'add', key, value: delta }, options) };
+      },
+    );
+    const system = ctx.system;
+    return {
+      generator,
+      ...(options.finalReads
+        ? {
+            finalGenerator: finalReads(
+              log,
+              { everyKey: ctx.nodes.length },
+              (key): Op => withQuorum({ f: 'read', key }, options),
+            ),
+          }
+        : {}),
+      client: requireClient(system.clients, 'counter', system.name, 'counter'),
+      checkers: [counterChecker, convergenceChecker('counter'), statsChecker],
+      replicaReads: {
+        client: requireClient(system.clients, 'replica-counter', system.name, 'counter'),
+        boundS: options.convergeTimeout,
+        replicasPerKey: fullReplication(ctx.settings, ctx.nodes.length, 'counter'),
+      },
+    };
+  },
+};

@@ -1,0 +1,227 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Op } from '../harness/client.js';
+import { limit, simulate } from '../harness/generator/index.js';
+import { Rng } from '../harness/random.js';
+import { leaderless } from '../harness/systems/leaderless.js';
+import { WORKLOADS } from './index.js';
+import { finalReads, independentKeys, KeyLog } from './keyed.js';
+
+const build = (name: string, options: unknown, concurrency: number, settings = {}) =>
+  WORKLOADS.get(name)!.build(options, {
+    system: leaderless,
+    nodes: ['n1', 'n2', 'n3'],
+    concurrency,
+    settings,
+    rng: new Rng(1),
+  });
+
+describe('independent keys', () => {
+  it('gives every key at most opsPerKey ops, never returns to a retired key, keeps activeKeys in use', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.nat(),
+        (threads, activeKeys, opsPerKey, seed) => {
+          const g = independentKeys<Op>({ prefix: 'k', activeKeys, opsPerKey }, (key, n) => ({
+            op: { f: 'write', key, value: n },
+          }));
+          const ops = simulate(limit(400, g), { threads, seed }).map((o) => o.op);
+          const perKey = new Map<string, number>();
+          const lastSeen = new Map<string, number>();
+          ops.forEach((o, i) => {
+            perKey.set(String(o.key), (perKey.get(String(o.key)) ?? 0) + 1);
+            lastSeen.set(String(o.key), i);
+          });
+          // Bounded per key.
+          for (const n of perKey.values()) expect(n).toBeLessThanOrEqual(opsPerKey);
+          // Fresh keys: a key that got its opsPerKey ops never shows up after its last op
+          // while keys opened later are used (keys are opened in index order).
+          const full = [...perKey].filter(([, n]) => n === opsPerKey).map(([k]) => k);
+          for (const k of full) {
+            const later = ops.slice((lastSeen.get(k) as number) + 1);
+            expect(later.some((o) => o.key === k)).toBe(false);
+          }
+          // At most activeKeys keys are open at any time: the keys used in any window of ops
+          // between one key's first and last op.
+          const first = new Map<string, number>();
+          ops.forEach((o, i) => {
+            if (!first.has(String(o.key))) first.set(String(o.key), i);
+          });
+          for (let i = 0; i < ops.length; i++) {
+            let open = 0;
+            for (const [k, f] of first) if (f <= i && (lastSeen.get(k) as number) >= i) open++;
+            expect(open).toBeLessThanOrEqual(activeKeys);
+          }
+          // Values are the run's op count: unique.
+          expect(new Set(ops.map((o) => o.value)).size).toBe(ops.length);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('logs every key used, once; final reads read each of them', () => {
+    const log = new KeyLog();
+    const g = independentKeys<Op>({ prefix: 's', activeKeys: 2, opsPerKey: 3, log }, (key) => ({
+      op: { f: 'add', key },
+    }));
+    const used = simulate(limit(20, g), { threads: 2, seed: 9 }).map((o) => String(o.op.key));
+    const keys = [...log.keys];
+    expect(keys).toEqual([...new Set(used)]); // each key once, in order of first use
+    expect(keys.length).toBeGreaterThanOrEqual(20 / 3);
+    const spread = simulate(
+      finalReads(log, { spread: 3 }, (key) => ({ f: 'read', key })),
+      {
+        threads: 3,
+        seed: 1,
+      },
+    );
+    expect(spread.map((r) => r.op.key).sort()).toEqual([...keys].sort());
+    const every = simulate(
+      finalReads(log, { everyKey: 2 }, (key) => ({ f: 'read', key })),
+      {
+        threads: 4,
+        seed: 1,
+      },
+    );
+    expect(every.length).toBe(2 * keys.length);
+    expect(new Set(every.map((r) => r.thread))).toEqual(new Set([0, 1]));
+  });
+});
+
+describe('workload generators', () => {
+  /** The values an op puts in the store: writes, cas targets, set adds (counter deltas repeat). */
+  const written = (ops: Op[]) =>
+    ops.flatMap((o) =>
+      o.f === 'write' || o.f === 'add'
+        ? [o.value]
+        : o.f === 'cas'
+          ? [(o.value as [unknown, unknown])[1]]
+          : [],
+    );
+
+  for (const [name, prefix, fs] of [
+    ['kv', 'k', ['read', 'write', 'cas']],
+    ['eventual-kv', 'e', ['read', 'write']],
+    ['set', 's', ['add', 'remove', 'read']],
+  ] as const) {
+    it(`${name}: unique written values, bounded ops per key, only its own functions`, () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 10 }),
+          fc.integer({ min: 1, max: 40 }),
+          fc.nat(),
+          (threads, opsPerKey, seed) => {
+            const options =
+              name === 'set' ? { opsPerKey, mix: { add: 2, remove: 1, read: 1 } } : { opsPerKey };
+            const w = build(name, options, threads);
+            const ops = simulate(limit(500, w.generator), { threads, seed }).map((o) => o.op);
+            const values = written(ops);
+            expect(new Set(values).size).toBe(values.length);
+            const perKey = new Map<string, number>();
+            for (const o of ops) perKey.set(String(o.key), (perKey.get(String(o.key)) ?? 0) + 1);
+            for (const [k, n] of perKey) {
+              expect(k.startsWith(prefix)).toBe(true);
+              expect(n).toBeLessThanOrEqual(opsPerKey);
+            }
+            expect(ops.every((o) => (fs as readonly string[]).includes(o.f))).toBe(true);
+          },
+        ),
+        { numRuns: 30 },
+      );
+    });
+  }
+
+  it('kv: a cas expects null on a fresh key or one of the values written to that key', () => {
+    const w = build('kv', { opsPerKey: 20, activeKeys: 2 }, 4);
+    const ops = simulate(limit(400, w.generator), { threads: 4, seed: 3 }).map((o) => o.op);
+    const writtenTo = new Map<string, Set<unknown>>();
+    let cas = 0;
+    for (const o of ops) {
+      const vals = writtenTo.get(String(o.key)) ?? new Set<unknown>([null]);
+      writtenTo.set(String(o.key), vals);
+      if (o.f === 'cas') {
+        cas++;
+        expect(vals.has((o.value as [unknown, unknown])[0])).toBe(true);
+        vals.add((o.value as [unknown, unknown])[1]);
+      } else if (o.f === 'write') vals.add(o.value);
+    }
+    expect(cas).toBeGreaterThan(20);
+  });
+
+  it('set: removes name an element added to the same key before', () => {
+    const w = build('set', { mix: { add: 1, remove: 1, read: 1 } }, 3);
+    const ops = simulate(limit(600, w.generator), { threads: 3, seed: 5 }).map((o) => o.op);
+    const added = new Map<string, Set<unknown>>();
+    let removes = 0;
+    for (const o of ops) {
+      const s = added.get(String(o.key)) ?? new Set<unknown>();
+      added.set(String(o.key), s);
+      if (o.f === 'add') s.add(o.value);
+      if (o.f === 'remove') {
+        removes++;
+        expect(s.has(o.value)).toBe(true);
+      }
+    }
+    expect(removes).toBeGreaterThan(50);
+  });
+
+  it('counter: integer deltas within ±maxDelta, negative only when asked, on its keys', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(), (negative, seed) => {
+        const w = build('counter', { keys: 3, negative, maxDelta: 4 }, 4);
+        const ops = simulate(limit(300, w.generator), { threads: 4, seed }).map((o) => o.op);
+        const adds = ops.filter((o) => o.f === 'add').map((o) => o.value as number);
+        expect(adds.every((d) => Number.isInteger(d) && d !== 0 && Math.abs(d) <= 4)).toBe(true);
+        if (negative === 0) expect(adds.every((d) => d > 0)).toBe(true);
+        expect(new Set(ops.map((o) => o.key))).toEqual(new Set(['c0', 'c1', 'c2']));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('eventual workloads carry r/w on their ops and read replicas; eventual-kv follows conflict', () => {
+    const w = build('eventual-kv', { r: 1, w: 2 }, 2, { conflict: 'siblings' });
+    const ops = simulate(limit(50, w.generator), { threads: 2, seed: 1 }).map(
+      (o) => o.op as Op & { r?: number; w?: number },
+    );
+    for (const o of ops) {
+      if (o.f === 'read') expect(o).toMatchObject({ r: 1 });
+      else expect(o).toMatchObject({ w: 2 });
+    }
+    expect(w.checkers.map((c) => c.name)).toEqual(['linearizability', 'convergence', 'stats']);
+    expect(w.replicaReads).toMatchObject({ boundS: 20, replicasPerKey: 3 });
+    expect(build('set', {}, 2).checkers.map((c) => c.name)).toEqual([
+      'set-full',
+      'convergence',
+      'stats',
+    ]);
+    expect(build('counter', {}, 2).checkers.map((c) => c.name)).toEqual([
+      'counter',
+      'convergence',
+      'stats',
+    ]);
+    expect(() => build('eventual-kv', { r: 0 }, 2)).toThrow(/workload.options.r/);
+  });
+
+  it('eventual workloads refuse a store that replicates to fewer nodes than the cluster has', () => {
+    for (const name of ['eventual-kv', 'set', 'counter']) {
+      const five = (settings: Record<string, string>) =>
+        WORKLOADS.get(name)!.build(
+          {},
+          {
+            system: leaderless,
+            nodes: ['n1', 'n2', 'n3', 'n4', 'n5'],
+            concurrency: 5,
+            settings,
+            rng: new Rng(1),
+          },
+        );
+      expect(() => five({})).toThrow(/n=3 of 5 nodes; pass --system-opt n=5/);
+      expect(five({ n: '5' }).replicaReads?.replicasPerKey).toBe(5);
+    }
+  });
+});

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import type { Op } from '../../harness/client.js';
+import type { QuorumOp } from '../../harness/systems/leaderless.js';
+import { statsChecker } from '../checkers.js';
+import { convergenceChecker, setFullChecker } from '../eventual-checkers.js';
+import {
+  finalReads,
+  fullReplication,
+  independentKeys,
+  KeyLog,
+  pickWeighted,
+  requireClient,
+} from '../keyed.js';
+import { quorumOptions, withQuorum } from '../quorum.js';
+import type { WorkloadDefinition } from '../types.js';
+
+export const setOptions = z
+  .object({
+    /** Set keys in use at a time. */
+    activeKeys: z.number().int().min(1).max(1000).default(2),
+    /** Ops each set key gets before the workload moves on to a fresh key (bounds read sizes). */
+    opsPerKey: z.number().int().min(1).max(1_000_000).default(300),
+    /** Relative weights of add, remove and read (removes are off by default). */
+    mix: z
+      .object({ add: z.number().min(0), remove: z.number().min(0), read: z.number().min(0) })
+      .default({ add: 3, remove: 0, read: 1 }),
+    ...quorumOptions,
+    /** After the heal, every node reads every key the run touched once. */
+    finalReads: z.boolean().default(true),
+    /** Seconds the final phase polls the replicas for agreement. */
+    convergeTimeout: z.number().positive().default(20),
+  })
+  .strict();
+
+export type SetOptions = z.output<typeof setOptions>;
+
+/**
+ * `set`: OR-set adds of unique elements (the run's op count + 1), optional removes of one of the
+ * key's recently added elements, and reads, on independent set keys (each key gets at most
+ * `opsPerKey` ops, so reads stay small). Checked with the set-full analysis (lost, unexpected,
+ * recovered, stale reads, time to stable visibility) and convergence of the final replica sets.
+ */
+export const set: WorkloadDefinition<SetOptions> = {
+  name: 'set',
+  description: 'OR-set adds (optional removes) and reads: set-full analysis and convergence',
+  options: setOptions as z.ZodType<SetOptions>,
+  build(options, ctx) {
+    const log = new KeyLog();
+    const weights = [options.mix.add, options.mix.remove, options.mix.read];
+    const generator = independentKeys<QuorumOp>(
+      { prefix: 's', activeKeys: options.activeKeys, opsPerKey: options.opsPerKey, log },
+      (key, n, c, recent) => {
+        let f = pickWeighted(c.rng.float(), weights);
+        if (f === 1 && recent.length === 0) f = 0; // nothing added yet: add instead
+        if (f === 0)
+          return { op: withQuorum({ f: 'add', key, value: n + 1 }, options), wrote: n + 1 };
+        if (f === 1)
+          return { op: withQuorum({ f: 'remove', key, value: c.rng.pick(recent) }, options) };
+        return { op: withQuorum({ f: 'read', key }, options) };
+      },
+    );
+    const system = ctx.system;
+    return {
+      generator,
+      ...(options.finalReads
+        ? {
+            finalGenerator: finalReads(
+              log,
+              { everyKey: ctx.nodes.length },
+              (key): Op => withQuorum({ f: 'read', key }, options),
+            ),
+          }
+        : {}),
+      client: requireClient(system.clients, 'set', system.name, 'set'),
+      checkers: [setFullChecker, convergenceChecker('set'), statsChecker],
+      replicaReads: {
+        client: requireClient(system.clients, 'replica-set', system.name, 'set'),
+        boundS: options.convergeTimeout,
+        replicasPerKey: fullReplication(ctx.settings, ctx.nodes.length, 'set'),
+      },
+    };
+  },
+};
