@@ -32,8 +32,9 @@ export interface E2eRun {
 }
 
 /**
- * One seeded run of the leaderless store on the local backend, with the results folder read
- * back; asserts what every run must leave: a readable folder and no node processes.
+ * One seeded run of the leaderless store (local backend unless the spec names another, e.g.
+ * `backend: 'docker'`), with the results folder read back; asserts what every run must leave: a
+ * readable folder and no local node processes (a docker test checks its containers itself).
  */
 export async function e2eRun(spec: TestSpecInput & { seed: number; out: string }): Promise<E2eRun> {
   expect(existsSync(leaderlessBinary()), 'build the store first: npm run build').toBe(true);
