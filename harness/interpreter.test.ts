@@ -71,6 +71,7 @@ describe('interpret', () => {
             ),
             processes: new ProcessTable(threads),
             client: () => client,
+            node: (t) => `n${t}`,
             errors: registry,
             rng: (t) => new Rng(1).fork(`t${t}`),
             sink,
@@ -78,6 +79,13 @@ describe('interpret', () => {
             signal: new AbortController().signal,
           });
           const { events } = sink;
+          // Completions name the node of the worker that ran them (process p is worker p mod
+          // threads); invokes do not (where the op lands is known only once it ends).
+          for (const e of events) {
+            expect(e.node).toBe(
+              e.type === 'invoke' ? undefined : `n${(e.process as number) % threads}`,
+            );
+          }
           // Well-formed in the checker's own sense (one completion per invoke, no reuse after info).
           expect(checkWellFormed(events, { file: 'memory', retiredProcesses: 'error' })).toEqual(
             [],

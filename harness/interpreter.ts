@@ -37,6 +37,8 @@ export interface InterpretOptions<O extends Op> {
   processes: ProcessTable;
   /** The client worker `thread` uses (bound to one node). */
   client(thread: number): Client<O>;
+  /** The node worker `thread`'s client talks to: recorded as `node` on its completions. */
+  node?(thread: number): string;
   errors: ErrorRegistry;
   /** Each worker's random stream (forked from the run's seed by the caller). */
   rng(thread: number): Rng;
@@ -186,6 +188,7 @@ export async function interpret<O extends Op>(options: InterpretOptions<O>): Pro
       slot.startedNs = -1;
       slot.cut = undefined;
     }
+    if (options.node !== undefined) completion.node = options.node(thread);
     const event = sink.record(completion);
     if (completion.type === 'info') processes.retire(thread);
     options.onCompletion?.(event);

@@ -301,6 +301,7 @@ export async function runTest(
       rng: rng.fork('backend'),
     });
     const c = cluster;
+    // Worker t is bound to node t mod n (its completions record it as `node`).
     for (let t = 0; t < spec.concurrency; t++) {
       const node = nodes[t % nodes.length] as NodeId;
       clients.push(workload.client.open(node, c.clientAddress(node)));
@@ -314,6 +315,7 @@ export async function runTest(
         gen,
         processes,
         client: (t) => clients[t] as Client<Op>,
+        node: (t) => nodes[t % nodes.length] as NodeId,
         errors: workload.client.errors,
         rng: (t) => rng.fork(`${phaseLabel}/thread-${t}`),
         sink: recorder,
