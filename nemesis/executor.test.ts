@@ -81,7 +81,16 @@ describe('runNemesis', () => {
       [0, 20, { kind: 'partition', topology: 'custom', grudge: { n1: ['n2'] } }],
       [30, 20, { kind: 'kill', target: 'minority', nodes: ['n2', 'n3'] }],
       [60, 10, { kind: 'pause', target: 'one', nodes: ['n1'] }],
-      [80, 10, { kind: 'link', target: 'one', nodes: ['n3'], link: { delayMs: 50, loss: 0.1 } }],
+      [
+        80,
+        10,
+        {
+          kind: 'link',
+          target: 'one',
+          nodes: ['n3'],
+          link: { delayMs: 50, loss: 0.1, rateKbit: 64 },
+        },
+      ],
       [100, 10, { kind: 'clock', target: 'one', offsets: { n2: -5000 } }],
     ]);
     const outcome = await runNemesis(p, cluster, t);
@@ -95,7 +104,7 @@ describe('runNemesis', () => {
       'start n3',
       'pause n1',
       'resume n1',
-      'link n3 {"delayMs":50,"loss":0.1}',
+      'link n3 {"delayMs":50,"loss":0.1,"rateKbit":64}',
       'link n3 {}',
       'clock n2 -5000',
       'clock n2 0',
@@ -107,7 +116,7 @@ describe('runNemesis', () => {
       ['start', ['n2', 'n3'], 1],
       ['pause', ['n1'], 2],
       ['resume', ['n1'], 2],
-      ['link-start', { nodes: ['n3'], delayMs: 50, loss: 0.1 }, 3],
+      ['link-start', { nodes: ['n3'], delayMs: 50, loss: 0.1, rateKbit: 64 }, 3],
       ['link-stop', ['n3'], 3],
       ['clock-offset', { n2: -5000 }, 4],
       ['clock-reset', ['n2'], 4],

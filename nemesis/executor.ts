@@ -90,11 +90,13 @@ function linkOf(fault: {
   delayMs?: number | undefined;
   jitterMs?: number | undefined;
   loss?: number | undefined;
+  rateKbit?: number | undefined;
 }): LinkFault {
   const l: LinkFault = {};
   if (fault.delayMs !== undefined) l.delayMs = fault.delayMs;
   if (fault.jitterMs !== undefined) l.jitterMs = fault.jitterMs;
   if (fault.loss !== undefined) l.loss = fault.loss;
+  if (fault.rateKbit !== undefined) l.rateKbit = fault.rateKbit;
   return l;
 }
 

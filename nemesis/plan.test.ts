@@ -172,6 +172,28 @@ describe('capabilities', () => {
     expect(requiredCapabilities({ faults: ['link'] })).toEqual(['link-delay']);
     expect(requiredCapabilities({ faults: ['link'], link: { loss: 0.1 } })).toEqual(['link-loss']);
     expect(requiredCapabilities({ faults: ['clock'] })).toEqual(['clock']);
+    expect(requiredCapabilities({ faults: ['link'], link: { rateKbit: 512 } })).toEqual([
+      'link-bandwidth',
+    ]);
+    expect(
+      requiredCapabilities({ faults: ['link'], link: { delayMs: 5, rateKbit: 512 } }).sort(),
+    ).toEqual(['link-bandwidth', 'link-delay']);
+  });
+
+  it('refuses a bandwidth limit on a backend without link-bandwidth, before the run', () => {
+    const local = {
+      name: 'local',
+      capabilities: new Set<Capability>(['link-delay', 'link-loss']),
+    };
+    const spec = { faults: ['link' as const], link: { delayMs: 10, rateKbit: 512 } };
+    const problems = unsupportedFaults(spec, local);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/local backend cannot do the link \(link-bandwidth\) fault/);
+    const docker = {
+      name: 'docker',
+      capabilities: new Set<Capability>(['link-delay', 'link-bandwidth']),
+    };
+    expect(unsupportedFaults(spec, docker)).toEqual([]);
   });
 
   it('refuses, naming the fault and the backend (and the system for clocks)', () => {
@@ -197,5 +219,10 @@ describe('spec', () => {
     expect(() => parseNemesisSpec({ topologies: ['custom'] })).toThrow(/nemesis\.grudge/);
     expect(() => parseNemesisSpec({ quiet: [3, 1] })).toThrow(/nemesis\.quiet/);
     expect(() => parseNemesisSpec({ intervall: 3 })).toThrow(/intervall/);
+    expect(() => parseNemesisSpec({ link: { rateKbit: 0 } })).toThrow(/nemesis\.link\.rateKbit/);
+    expect(() => parseNemesisSpec({ link: { rateKbit: '1mbit' } })).toThrow(
+      /nemesis\.link\.rateKbit: expected a bandwidth limit in kbit\/s/,
+    );
+    expect(parseNemesisSpec({ link: { rateKbit: 2000 } }).link).toEqual({ rateKbit: 2000 });
   });
 });

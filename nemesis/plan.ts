@@ -50,6 +50,7 @@ export function requiredCapabilities(specInput: NemesisSpecInput): Capability[] 
       case 'link':
         if ((spec.link.delayMs ?? 0) > 0 || (spec.link.jitterMs ?? 0) > 0) need.add('link-delay');
         if ((spec.link.loss ?? 0) > 0) need.add('link-loss');
+        if (spec.link.rateKbit !== undefined) need.add('link-bandwidth');
         break;
     }
   }
@@ -175,7 +176,8 @@ export function describeFault(fault: PlannedFault): string {
       return `${fault.kind} ${fault.nodes.join(',')}`;
     case 'link': {
       const l = fault.link;
-      return `link ${fault.nodes.join(',')} delay ${l.delayMs ?? 0}±${l.jitterMs ?? 0}ms loss ${l.loss ?? 0}`;
+      const rate = l.rateKbit === undefined ? '' : ` rate ${l.rateKbit}kbit/s`;
+      return `link ${fault.nodes.join(',')} delay ${l.delayMs ?? 0}±${l.jitterMs ?? 0}ms loss ${l.loss ?? 0}${rate}`;
     }
     case 'clock':
       return `clock ${Object.entries(fault.offsets)

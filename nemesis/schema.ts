@@ -31,6 +31,12 @@ export const LinkFaultSchema = z.strictObject({
   delayMs: z.number().min(0).optional(),
   jitterMs: z.number().min(0).optional(),
   loss: z.number().min(0).max(1).optional(),
+  /** Bandwidth limit on traffic leaving each target node, kbit/s (backends with 'link-bandwidth'). */
+  rateKbit: z
+    .number('expected a bandwidth limit in kbit/s (a number)')
+    .min(8, 'expected a bandwidth limit of at least 8 kbit/s')
+    .max(10_000_000, 'expected a bandwidth limit of at most 10000000 kbit/s (10 Gbit/s)')
+    .optional(),
 });
 
 const seconds = (what: string) => z.number().positive(`${what}: expected seconds > 0`);

@@ -19,6 +19,11 @@ export interface LinkFault {
   jitterMs?: number;
   /** Probability in [0, 1] that a packet / chunk is dropped. */
   loss?: number;
+  /**
+   * Bandwidth limit on traffic leaving the node, kbit/s (1 kbit = 1000 bits); absent: no
+   * limit. Needs the 'link-bandwidth' capability.
+   */
+  rateKbit?: number;
 }
 
 export const CAPABILITIES = [
@@ -28,6 +33,7 @@ export const CAPABILITIES = [
   'clock',
   'link-delay',
   'link-loss',
+  'link-bandwidth',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 

@@ -35,7 +35,7 @@ describe('the docker backend without an engine', () => {
 
   it('declares every fault of the backend interface', () => {
     expect([...DOCKER_CAPABILITIES].sort()).toEqual(
-      ['clock', 'kill', 'link-delay', 'link-loss', 'partition', 'pause'].sort(),
+      ['clock', 'kill', 'link-bandwidth', 'link-delay', 'link-loss', 'partition', 'pause'].sort(),
     );
   });
 });

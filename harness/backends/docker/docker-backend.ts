@@ -26,6 +26,14 @@ import {
   SHARED_DIR,
 } from './images.js';
 import { checkRunId, cleanDeadRuns, LABEL, removeRun, runLabels } from './labels.js';
+import {
+  NETEM_PROBE_LINE,
+  type NetemSupport,
+  netemFromProbe,
+  qdiscCommands,
+  qdiscTree,
+  userSpaceParts,
+} from './link-qdisc.js';
 import { NetShell, printfOf, shellLoopCommand } from './net-shell.js';
 import {
   DELAY_PROXY_UID,
@@ -40,8 +48,9 @@ import {
 import { MAX_NODES, type Subnet, subnetCandidates, subnetOf } from './subnet.js';
 
 /**
- * What this backend can do. Delay and jitter go through a user-space delay proxy in the
- * node's network namespace (this kernel has no netem); loss through iptables statistic.
+ * What this backend can do. Bandwidth is a tbf qdisc. Delay, jitter and loss are a netem
+ * qdisc where the kernel has netem (probed at cluster start), else delay and jitter go through
+ * a user-space delay proxy in the node's network namespace and loss through iptables statistic.
  */
 export const DOCKER_CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'kill',
@@ -50,6 +59,7 @@ export const DOCKER_CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>(
   'clock',
   'link-delay',
   'link-loss',
+  'link-bandwidth',
 ]);
 
 /** Ports inside every node's own network namespace. */
@@ -107,6 +117,7 @@ interface Slot {
   link: string; // link rules in force
   delay: string; // "DELAY_MS JITTER_MS" in force
   delayProxy: boolean; // the delay proxy runs and peer connections go through it
+  qdisc: ReturnType<typeof qdiscTree>; // link qdiscs in force on the interface
 }
 
 /** The shell line applying iptables-restore input atomically (never touching other chains). */
@@ -182,6 +193,7 @@ export class DockerCluster implements Cluster {
   private tornDown = false;
   private teardownPromise: Promise<void> | undefined;
   private readonly healthPollMs: number;
+  private netemSupport: NetemSupport = 'absent';
 
   private constructor(
     private readonly docker: Dockerode,
@@ -234,6 +246,8 @@ export class DockerCluster implements Cluster {
           ]);
         }),
       );
+      await cluster.probeNetem();
+      trace(`netem ${cluster.netem}`);
     } catch (err) {
       await cluster.teardown().catch(() => undefined);
       throw err;
@@ -327,6 +341,7 @@ export class DockerCluster implements Cluster {
       link: '',
       delay: '0 0',
       delayProxy: false,
+      qdisc: [],
     };
     this.slots.set(node, slot);
     // The network container starts while the node's own container is being created.
@@ -366,6 +381,31 @@ export class DockerCluster implements Cluster {
     slot.container = container.id;
     trace(`${node} node container created`);
     await netStarted;
+  }
+
+  /**
+   * Runs the netem probe in the first node's network container (all share one kernel) and
+   * records the verdict, with how link faults are carried out, in every node's stdout.log.
+   */
+  private async probeNetem(): Promise<void> {
+    const first = this.slot(this.nodes[0]!);
+    const r = await first.shell.run(NETEM_PROBE_LINE);
+    this.netemSupport = netemFromProbe(r.code);
+    const why = r.code === 0 ? '' : ` (${r.output.trim().split('\n')[0]})`;
+    const line = `--- faultline: netem ${this.netem}${why}; ${this.describeLinks()}\n`;
+    for (const slot of this.slots.values()) slot.stdout.write(line);
+  }
+
+  /** Whether the kernel has netem (probed once at start): it then carries delay, jitter and loss. */
+  get netem(): NetemSupport {
+    return this.netemSupport;
+  }
+
+  /** How this cluster carries out link faults (depends on the netem probe). */
+  describeLinks(): string {
+    return this.netem === 'present'
+      ? 'link delay, jitter and loss by tc netem, bandwidth by tc tbf under it'
+      : 'link delay by the user-space delay proxy, loss by iptables statistic, bandwidth by tc tbf';
   }
 
   clientAddress(node: NodeId): HostPort {
@@ -450,16 +490,24 @@ export class DockerCluster implements Cluster {
     ] as const) {
       if (!(Number.isFinite(v) && v >= 0)) throw new Error(`link ${what} must be ≥ 0, got ${v}`);
     }
+    // Validated (a bad rateKbit throws) before anything changes.
+    const tree = qdiscTree(fault, this.netem);
+    const user = userSpaceParts(fault, this.netem);
     const peers = [...this.slots.values()].filter((s) => s !== slot);
     const rules = linkRules(
-      fault.loss ?? 0,
+      user.loss ?? 0,
       peers.map((s) => s.ip),
     );
     if (rules !== slot.link) {
       await slot.shell.ok(restoreLine(rules), `${LINK_CHAIN} on ${node}`);
       slot.link = rules;
     }
-    const delay = `${Math.round(delayMs)} ${Math.round(jitterMs)}`;
+    const tc = qdiscCommands(slot.qdisc, tree);
+    if (tc.length > 0) {
+      await slot.shell.ok(tc.join(' && '), `link qdiscs on ${node}`);
+      slot.qdisc = tree;
+    }
+    const delay = `${Math.round(user.delayMs ?? 0)} ${Math.round(user.jitterMs ?? 0)}`;
     if (delay === slot.delay) return;
     if (!slot.delayProxy && delay === '0 0') {
       slot.delay = delay;

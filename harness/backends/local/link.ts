@@ -27,6 +27,13 @@ export function validateLinkFault(node: string, fault: LinkFault): void {
   if (fault.loss !== undefined && !(fault.loss >= 0 && fault.loss <= 1)) {
     bad('loss', fault.loss, 'a probability in [0, 1]');
   }
+  // The proxies do not shape bandwidth: the backend lacks 'link-bandwidth', so the nemesis
+  // refuses such a fault before the run; a direct call is refused here.
+  if (fault.rateKbit !== undefined) {
+    throw new Error(
+      `link fault for ${node}: rateKbit (a bandwidth limit) is not supported by the local backend (no 'link-bandwidth' capability); use the docker backend`,
+    );
+  }
 }
 
 /** True when the fault changes nothing (an empty fault clears the link). */

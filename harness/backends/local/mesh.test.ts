@@ -205,6 +205,9 @@ describe('ProxyMesh', () => {
     expect(() => mesh.setGrudge({ a: ['zz'] })).toThrow(/grudge\[a\].*"zz"/);
     expect(() => mesh.setLink('a', { loss: 1.5 })).toThrow(/loss/);
     expect(() => mesh.setLink('a', { delayMs: -1 })).toThrow(/delayMs/);
+    expect(() => mesh.setLink('a', { rateKbit: 1000 })).toThrow(
+      /rateKbit.*not supported by the local backend/,
+    );
     mesh.setGrudge({ a: ['a', 'b'] });
     expect(mesh.grudge()).toEqual({ a: ['b'] });
   });

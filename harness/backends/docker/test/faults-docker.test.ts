@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
@@ -64,6 +64,29 @@ s.bind(0, () => {
 });
 `;
 
+/**
+ * TCP receiver (in n2): counts the bytes of one connection and prints `<bytes> <ms>`, the ms
+ * from its first byte to its end. Sender (in n1): retries connecting until the receiver
+ * listens, writes the bytes, ends.
+ */
+const TCP_RECEIVER = `
+const srv = require('net').createServer((c) => {
+  let bytes = 0; let t0 = 0;
+  c.on('data', (b) => { if (bytes === 0) t0 = performance.now(); bytes += b.length; });
+  c.on('end', () => { console.log(bytes + ' ' + (performance.now() - t0)); process.exit(0); });
+});
+srv.listen(9100, process.argv[1]);
+setTimeout(() => { console.log('timeout'); process.exit(1); }, 60000);
+`;
+const TCP_SENDER = `
+const [to, n] = [process.argv[1], Number(process.argv[2])];
+const attempt = () => {
+  const c = require('net').connect(9100, to, () => c.end(Buffer.alloc(n, 7)));
+  c.on('error', () => setTimeout(attempt, 50));
+};
+attempt();
+`;
+
 describe('docker faults inside the containers', () => {
   let docker: Dockerode;
   let cluster: DockerCluster;
@@ -101,6 +124,70 @@ describe('docker faults inside the containers', () => {
     ]);
     return 1 - Number(received.trim()) / DATAGRAMS;
   }
+
+  /** Throughput n1 → n2 over one TCP connection carrying `bytes`, kbit/s. */
+  async function measuredKbit(bytes: number): Promise<number> {
+    const n2 = cluster.clientAddress('n2').host;
+    const [out] = await Promise.all([
+      execOk(docker, cluster.containerId('n2'), ['node', '-e', TCP_RECEIVER, n2], 'tcp receiver'),
+      execOk(
+        docker,
+        cluster.containerId('n1'),
+        ['node', '-e', TCP_SENDER, n2, String(bytes)],
+        'tcp sender',
+      ),
+    ]);
+    const [got, ms] = out.trim().split(' ').map(Number) as [number, number];
+    expect(got).toBe(bytes);
+    return (got * 8) / ms; // bits per ms = kbit/s
+  }
+
+  const qdiscs = () =>
+    execOk(docker, cluster.netContainerId('n1'), ['tc', 'qdisc', 'show', 'dev', 'eth0'], 'tc');
+
+  it('limits the bandwidth leaving a node (tc tbf), and the limit goes with the link fault', async () => {
+    await cluster.setLink('n1', { rateKbit: 4000 });
+    expect(await qdiscs()).toMatch(/qdisc tbf 1: root .*rate 4Mbit/);
+    // 1.5 MB at 4 Mbit/s: about 3 s. A loaded machine can only make it slower, never faster.
+    const limited = await measuredKbit(1_500_000);
+    expect(limited).toBeLessThan(4000 * 1.2);
+    expect(limited).toBeGreaterThan(4000 * 0.4);
+    await cluster.setLink('n1', {});
+    expect(await qdiscs()).not.toMatch(/tbf/);
+    expect(await measuredKbit(1_500_000)).toBeGreaterThan(4000 * 3);
+  });
+
+  it('probes netem once at start, records it, and carries link faults the way the probe allows', async () => {
+    // An independent probe, on the loopback of the same network namespace.
+    const own = await execIn(docker, cluster.netContainerId('n1'), [
+      'sh',
+      '-c',
+      'tc qdisc add dev lo root netem delay 0ms && tc qdisc del dev lo root',
+    ]);
+    const expected = own.exitCode === 0 ? 'present' : 'absent';
+    expect(cluster.netem).toBe(expected);
+    expect(readFileSync(join(logsDir, 'n1', 'stdout.log'), 'utf8')).toContain(
+      `--- faultline: netem ${expected}`,
+    );
+    await cluster.setLink('n1', { loss: 0.2, rateKbit: 2000 });
+    const linkChain = () =>
+      execOk(docker, cluster.netContainerId('n1'), ['iptables', '-S', 'faultline-link'], 'chain');
+    if (expected === 'absent') {
+      // Fallback: loss in iptables, the bandwidth limit alone in tc.
+      expect(await linkChain()).toMatch(/statistic --mode random --probability 0\.2/);
+      const q = await qdiscs();
+      expect(q).toMatch(/qdisc tbf 1: root .*rate 2Mbit/);
+      expect(q).not.toMatch(/netem/);
+    } else {
+      expect(await linkChain()).not.toMatch(/statistic/);
+      expect(await qdiscs()).toMatch(
+        /qdisc netem 1: root .*loss 20%[\s\S]*qdisc tbf 10: parent 1:1/,
+      );
+    }
+    await cluster.setLink('n1', {});
+    expect(await linkChain()).not.toMatch(/statistic/);
+    expect(await qdiscs()).not.toMatch(/tbf|netem/);
+  });
 
   it('drops about the asked fraction of what leaves a node (iptables statistic), and clears', async () => {
     await cluster.setLink('n1', { loss: 0.3 });
