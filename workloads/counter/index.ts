@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { Op } from '../../harness/client.js';
 import type { QuorumOp } from '../../harness/systems/leaderless.js';
 import { statsChecker } from '../checkers.js';
 import { convergenceChecker, counterChecker } from '../eventual-checkers.js';
-import { finalReads, fullReplication, independentKeys, KeyLog, requireClient } from '../keyed.js';
+import { eventualFinalPhase, finalPhaseOptions } from '../final-phase.js';
+import { independentKeys, KeyLog, requireClient } from '../keyed.js';
 import { quorumOptions, withQuorum } from '../quorum.js';
 import type { WorkloadDefinition } from '../types.js';
 
@@ -18,10 +18,7 @@ export const counterOptions = z
     /** Largest |delta| of one increment (deltas are uniform in 1..maxDelta). */
     maxDelta: z.number().int().min(1).max(1_000_000).default(5),
     ...quorumOptions,
-    /** After the heal, every node reads every counter once. */
-    finalReads: z.boolean().default(true),
-    /** Seconds the final phase polls the replicas for agreement. */
-    convergeTimeout: z.number().positive().default(20),
+    ...finalPhaseOptions,
   })
   .strict();
 
@@ -50,22 +47,12 @@ export const counter: WorkloadDefinition<CounterOptions> = {
     const system = ctx.system;
     return {
       generator,
-      ...(options.finalReads
-        ? {
-            finalGenerator: finalReads(
-              log,
-              { everyKey: ctx.nodes.length },
-              (key): Op => withQuorum({ f: 'read', key }, options),
-            ),
-          }
-        : {}),
       client: requireClient(system.clients, 'counter', system.name, 'counter'),
       checkers: [counterChecker, convergenceChecker('counter'), statsChecker],
-      replicaReads: {
-        client: requireClient(system.clients, 'replica-counter', system.name, 'counter'),
-        boundS: options.convergeTimeout,
-        replicasPerKey: fullReplication(ctx.settings, ctx.nodes.length, 'counter'),
-      },
+      ...eventualFinalPhase(options, ctx, log, {
+        workload: 'counter',
+        replicaClient: 'replica-counter',
+      }),
     };
   },
 };

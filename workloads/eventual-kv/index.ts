@@ -1,17 +1,10 @@
 import { z } from 'zod';
 import type { ClientOp } from '../../checker/history/client-op.js';
-import type { Op } from '../../harness/client.js';
 import type { QuorumOp } from '../../harness/systems/leaderless.js';
 import { linearizabilityChecker, statsChecker } from '../checkers.js';
 import { convergenceChecker } from '../eventual-checkers.js';
-import {
-  finalReads,
-  fullReplication,
-  independentKeys,
-  KeyLog,
-  pickWeighted,
-  requireClient,
-} from '../keyed.js';
+import { eventualFinalPhase, finalPhaseOptions } from '../final-phase.js';
+import { independentKeys, KeyLog, pickWeighted, requireClient } from '../keyed.js';
 import { quorumOptions, withQuorum } from '../quorum.js';
 import type { WorkloadDefinition } from '../types.js';
 
@@ -26,10 +19,7 @@ export const eventualKvOptions = z
       .object({ read: z.number().min(0), write: z.number().min(0) })
       .default({ read: 1, write: 1 }),
     ...quorumOptions,
-    /** After the heal, every node reads every key the run touched once. */
-    finalReads: z.boolean().default(true),
-    /** Seconds the final phase polls the replicas for agreement. */
-    convergeTimeout: z.number().positive().default(20),
+    ...finalPhaseOptions,
     /** The linearizability checker's budget, seconds. */
     checkTimeout: z.number().positive().default(60),
   })
@@ -103,15 +93,6 @@ export const eventualKv: WorkloadDefinition<EventualKvOptions> = {
     const system = ctx.system;
     return {
       generator,
-      ...(options.finalReads
-        ? {
-            finalGenerator: finalReads(
-              log,
-              { everyKey: ctx.nodes.length },
-              (key): Op => withQuorum({ f: 'read', key }, options),
-            ),
-          }
-        : {}),
       client: requireClient(system.clients, 'kv', system.name, 'eventual-kv'),
       checkers: [
         linearizabilityChecker('kv', null, { select: asRegisterOps }),
@@ -119,11 +100,10 @@ export const eventualKv: WorkloadDefinition<EventualKvOptions> = {
         statsChecker,
       ],
       check: { model: 'kv', initial: null },
-      replicaReads: {
-        client: requireClient(system.clients, 'replica-kv', system.name, 'eventual-kv'),
-        boundS: options.convergeTimeout,
-        replicasPerKey: fullReplication(ctx.settings, ctx.nodes.length, 'eventual-kv'),
-      },
+      ...eventualFinalPhase(options, ctx, log, {
+        workload: 'eventual-kv',
+        replicaClient: 'replica-kv',
+      }),
     };
   },
 };

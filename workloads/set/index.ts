@@ -1,16 +1,9 @@
 import { z } from 'zod';
-import type { Op } from '../../harness/client.js';
 import type { QuorumOp } from '../../harness/systems/leaderless.js';
 import { statsChecker } from '../checkers.js';
 import { convergenceChecker, setFullChecker } from '../eventual-checkers.js';
-import {
-  finalReads,
-  fullReplication,
-  independentKeys,
-  KeyLog,
-  pickWeighted,
-  requireClient,
-} from '../keyed.js';
+import { eventualFinalPhase, finalPhaseOptions } from '../final-phase.js';
+import { independentKeys, KeyLog, pickWeighted, requireClient } from '../keyed.js';
 import { quorumOptions, withQuorum } from '../quorum.js';
 import type { WorkloadDefinition } from '../types.js';
 
@@ -25,10 +18,7 @@ export const setOptions = z
       .object({ add: z.number().min(0), remove: z.number().min(0), read: z.number().min(0) })
       .default({ add: 3, remove: 0, read: 1 }),
     ...quorumOptions,
-    /** After the heal, every node reads every key the run touched once. */
-    finalReads: z.boolean().default(true),
-    /** Seconds the final phase polls the replicas for agreement. */
-    convergeTimeout: z.number().positive().default(20),
+    ...finalPhaseOptions,
   })
   .strict();
 
@@ -62,22 +52,9 @@ export const set: WorkloadDefinition<SetOptions> = {
     const system = ctx.system;
     return {
       generator,
-      ...(options.finalReads
-        ? {
-            finalGenerator: finalReads(
-              log,
-              { everyKey: ctx.nodes.length },
-              (key): Op => withQuorum({ f: 'read', key }, options),
-            ),
-          }
-        : {}),
       client: requireClient(system.clients, 'set', system.name, 'set'),
       checkers: [setFullChecker, convergenceChecker('set'), statsChecker],
-      replicaReads: {
-        client: requireClient(system.clients, 'replica-set', system.name, 'set'),
-        boundS: options.convergeTimeout,
-        replicasPerKey: fullReplication(ctx.settings, ctx.nodes.length, 'set'),
-      },
+      ...eventualFinalPhase(options, ctx, log, { workload: 'set', replicaClient: 'replica-set' }),
     };
   },
 };
