@@ -3,6 +3,7 @@ import type { Op } from '../../harness/client.js';
 import { each, empty, just } from '../../harness/generator/index.js';
 import type { Gen } from '../../harness/generator/types.js';
 import { linearizabilityChecker, statsChecker } from '../checkers.js';
+import { pickWeighted, requireClient } from '../keyed.js';
 import type { WorkloadDefinition } from '../types.js';
 
 export const registerOptions = z
@@ -70,28 +71,9 @@ export const register: WorkloadDefinition<RegisterOptions> = {
     return {
       generator: each(perThread),
       finalGenerator,
-      client: requireClient(ctx.system.clients.lin, ctx.system.name),
+      client: requireClient(ctx.system.clients, 'lin', ctx.system.name, 'register'),
       checkers: [linearizabilityChecker('kv', null), statsChecker],
       check: { model: 'kv', initial: null },
     };
   },
 };
-
-function pickWeighted(x: number, weights: readonly number[]): number {
-  const total = weights.reduce((a, b) => a + b, 0);
-  let r = x * total;
-  for (let i = 0; i < weights.length; i++) {
-    if (r < (weights[i] as number)) return i;
-    r -= weights[i] as number;
-  }
-  return weights.length - 1;
-}
-
-function requireClient<T>(client: T | undefined, system: string): T {
-  if (client === undefined) {
-    throw new Error(
-      `the register workload needs a linearizable (lin) client; system ${system} has none`,
-    );
-  }
-  return client;
-}

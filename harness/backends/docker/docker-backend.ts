@@ -13,6 +13,7 @@ import type {
   NodeId,
   NodeLaunch,
 } from '../types.js';
+import { CAPABILITIES } from '../types.js';
 import { faketimeEnv, offsetText } from './clock.js';
 import { connectDocker, idempotent } from './engine.js';
 import {
@@ -48,19 +49,11 @@ import {
 import { MAX_NODES, type Subnet, subnetCandidates, subnetOf } from './subnet.js';
 
 /**
- * What this backend can do. Bandwidth is a tbf qdisc. Delay, jitter and loss are a netem
+ * What this backend can do: every fault the interface has. Bandwidth is a tbf qdisc. Delay, jitter and loss are a netem
  * qdisc where the kernel has netem (probed at cluster start), else delay and jitter go through
  * a user-space delay proxy in the node's network namespace and loss through iptables statistic.
  */
-export const DOCKER_CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
-  'kill',
-  'pause',
-  'partition',
-  'clock',
-  'link-delay',
-  'link-loss',
-  'link-bandwidth',
-]);
+export const DOCKER_CAPABILITIES: ReadonlySet<Capability> = new Set(CAPABILITIES);
 
 /** Ports inside every node's own network namespace. */
 export const CLIENT_PORT = 8000;

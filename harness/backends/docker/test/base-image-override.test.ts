@@ -3,14 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StandinClient, standinRecipe } from '../../testing/standin.js';
-import { createDockerBackend } from '../docker-backend.js';
+import { StandinClient } from '../../testing/standin.js';
 import { connectDocker, followProgress, statusOf } from '../engine.js';
 import { HostTree } from '../host-files.js';
 import { digestOf } from '../images.js';
 import { describeObjectsOfRun } from '../labels.js';
 import { tarStream } from '../tar.js';
-import { standinImages } from './standin-image.js';
+import { standinCluster } from './standin-image.js';
 
 /**
  * An "ordinary" base image standing in for `node:20-bookworm-slim` (no registry here): node
@@ -49,16 +48,8 @@ describe('a system layered on an ordinary base image (--base-image)', () => {
   it('runs, and still takes partitions and clock faults', async () => {
     const docker = await connectDocker();
     const baseImage = await nodeOnlyImage(docker);
-    const backend = createDockerBackend({ imageRecipes: standinImages, baseImage });
     const runId = `base-override-${process.pid}-${Date.now().toString(36)}`;
-    const cluster = await backend.createCluster({
-      runId,
-      recipe: standinRecipe(),
-      nodes: ['n1', 'n2'],
-      settings: {},
-      logsDir,
-      startTimeoutMs: 30_000,
-    });
+    const cluster = await standinCluster(runId, logsDir, { baseImage });
     try {
       const n1 = new StandinClient(cluster.clientAddress('n1'));
       expect((await n1.health()).id).toBe('n1');

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StandinClient, standinRecipe } from '../../testing/standin.js';
-import { createDockerBackend, type DockerCluster } from '../docker-backend.js';
+import { StandinClient } from '../../testing/standin.js';
+import type { DockerCluster } from '../docker-backend.js';
 import { connectDocker, execIn, execOk } from '../engine.js';
 import { describeObjectsOfRun } from '../labels.js';
-import { standinImages } from './standin-image.js';
+import { standinCluster } from './standin-image.js';
 
 const DATAGRAMS = 2000;
 
@@ -96,14 +96,7 @@ describe('docker faults inside the containers', () => {
   beforeAll(async () => {
     docker = await connectDocker();
     logsDir = mkdtempSync(join(tmpdir(), 'faultline-docker-faults-'));
-    cluster = (await createDockerBackend({ imageRecipes: standinImages }).createCluster({
-      runId,
-      recipe: standinRecipe(),
-      nodes: ['n1', 'n2'],
-      settings: {},
-      logsDir,
-      startTimeoutMs: 30_000,
-    })) as DockerCluster;
+    cluster = (await standinCluster(runId, logsDir)) as DockerCluster;
   });
   afterAll(async () => {
     await cluster?.teardown();

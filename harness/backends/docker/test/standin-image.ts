@@ -1,6 +1,8 @@
 import { dirname } from 'node:path';
-import { STANDIN_SCRIPT } from '../../testing/standin.js';
+import { STANDIN_SCRIPT, standinRecipe } from '../../testing/standin.js';
+import type { Cluster } from '../../types.js';
 import type { DockerBackendOptions } from '../docker-backend.js';
+import { createDockerBackend } from '../docker-backend.js';
 
 /**
  * The stand-in node script's image recipe: its folder copied to /opt/standin (the backend maps
@@ -9,3 +11,19 @@ import type { DockerBackendOptions } from '../docker-backend.js';
 export const standinImages: NonNullable<DockerBackendOptions['imageRecipes']> = {
   standin: { files: [{ from: dirname(STANDIN_SCRIPT), to: '/opt/standin' }] },
 };
+
+/** A two-node cluster of stand-in nodes (n1, n2) on a docker backend with `options`. */
+export function standinCluster(
+  runId: string,
+  logsDir: string,
+  options: Omit<DockerBackendOptions, 'imageRecipes'> = {},
+): Promise<Cluster> {
+  return createDockerBackend({ imageRecipes: standinImages, ...options }).createCluster({
+    runId,
+    recipe: standinRecipe(),
+    nodes: ['n1', 'n2'],
+    settings: {},
+    logsDir,
+    startTimeoutMs: 30_000,
+  });
+}
