@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { countOutcomes } from './count-results.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, '.test-results');
@@ -37,6 +38,9 @@ if (built) {
   process.env.FAULTLINE_DOCKER_STATE = join(outDir, 'docker');
   step('docker engine', 'sh', ['scripts/ensure-docker.sh']);
   const report = join(outDir, 'vitest.json');
+  // Counted from scripts/vitest-outcomes.mjs's records, not from the JSON report: there a test
+  // whose beforeAll threw is merely "skipped" (scripts/count-results.mjs says what counts how).
+  const outcomes = join(outDir, 'outcomes.json');
   process.stdout.write('\n== tests: vitest run\n');
   const r = spawnSync(
     npx,
@@ -46,21 +50,28 @@ if (built) {
       '--reporter=default',
       '--reporter=json',
       `--outputFile=${report}`,
+      `--reporter=${join(root, 'scripts', 'vitest-outcomes.mjs')}`,
       ...extraArgs,
     ],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, FAULTLINE_TEST: '1' } },
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, FAULTLINE_TEST: '1', FAULTLINE_OUTCOMES_FILE: outcomes },
+    },
   );
   try {
-    const json = JSON.parse(readFileSync(report, 'utf8'));
-    passed += json.numPassedTests ?? 0;
-    failed += json.numFailedTests ?? 0;
-    // A suite that failed to load (syntax error, bad import) has no test counted: count it.
-    for (const suite of json.testResults ?? []) {
-      if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) failed += 1;
+    const counted = countOutcomes(JSON.parse(readFileSync(outcomes, 'utf8')));
+    passed += counted.passed;
+    failed += counted.failed;
+    for (const note of counted.notes) process.stdout.write(`== counted failed: ${note}\n`);
+    if (r.status !== 0 && counted.failed === 0) {
+      process.stdout.write(`== vitest failed (exit ${r.status ?? r.signal}) with no failed test\n`);
+      failed += 1;
     }
-    if (r.status !== 0 && (json.numFailedTests ?? 0) === 0) failed += 1;
-  } catch {
-    process.stdout.write(`== vitest produced no report (exit ${r.status ?? r.signal})\n`);
+  } catch (err) {
+    process.stdout.write(
+      `== vitest produced no outcomes (exit ${r.status ?? r.signal}): ${err.message}\n`,
+    );
     failed += 1;
   }
 } else {

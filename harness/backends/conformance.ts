@@ -95,9 +95,13 @@ export function describeBackendConformance(
       cluster = await backend.createCluster(clusterOptions('main'));
     });
 
+    // Safe on a half-set-up fixture: beforeAll may have thrown before it set these.
     afterAll(async () => {
-      await cluster?.teardown();
-      rmSync(logsDir, { recursive: true, force: true });
+      try {
+        await cluster?.teardown();
+      } finally {
+        if (logsDir) rmSync(logsDir, { recursive: true, force: true });
+      }
     });
 
     it('brings every node up, answering at its client address', async () => {
@@ -146,7 +150,11 @@ export function describeBackendConformance(
     });
 
     it('blackholes connections that were open when the partition began', async () => {
-      if (!can('partition')) return;
+      if (!can('partition')) {
+        // Nothing to blackhole with: the fault must be refused, never quietly ignored.
+        await expect(cluster.partition({ n1: ['n3'], n3: ['n1'] })).rejects.toThrow();
+        return;
+      }
       const warm = await client('n1').send('n3', N, { conn: 'keep' });
       expect(warm.echoed).toBe(N);
       await cluster.partition({ n1: ['n3'], n3: ['n1'] });
@@ -202,7 +210,10 @@ export function describeBackendConformance(
     });
 
     it('link delay slows traffic leaving the node, and clears', async () => {
-      if (!can('link-delay')) return;
+      if (!can('link-delay')) {
+        await expect(cluster.setLink('n3', { delayMs: 400 })).rejects.toThrow();
+        return;
+      }
       await cluster.setLink('n3', { delayMs: 400 });
       const t0 = performance.now();
       const r = await client('n1').send('n3', N, { timeoutMs: 5000 });

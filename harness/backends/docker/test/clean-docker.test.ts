@@ -14,9 +14,14 @@ const CHILD = fileURLToPath(new URL('./child-harness.ts', import.meta.url));
 const logsDir = mkdtempSync(join(tmpdir(), 'faultline-docker-clean-'));
 const runs: string[] = [];
 afterAll(async () => {
-  const docker = await connectDocker();
-  for (const r of runs) await removeRun(docker, r);
-  rmSync(logsDir, { recursive: true, force: true });
+  try {
+    if (runs.length > 0) {
+      const docker = await connectDocker();
+      for (const r of runs) await removeRun(docker, r);
+    }
+  } finally {
+    rmSync(logsDir, { recursive: true, force: true });
+  }
 });
 
 describe('docker clean() after a harness died', () => {

@@ -89,6 +89,7 @@ attempt();
 
 describe('docker faults inside the containers', () => {
   let docker: Dockerode;
+  // Unset while beforeAll has not got that far (afterAll runs all the same).
   let cluster: DockerCluster;
   let logsDir: string;
   const runId = `faults-${process.pid}-${Date.now().toString(36)}`;
@@ -99,8 +100,11 @@ describe('docker faults inside the containers', () => {
     cluster = (await standinCluster(runId, logsDir)) as DockerCluster;
   });
   afterAll(async () => {
-    await cluster?.teardown();
-    rmSync(logsDir, { recursive: true, force: true });
+    try {
+      await cluster?.teardown();
+    } finally {
+      if (logsDir) rmSync(logsDir, { recursive: true, force: true });
+    }
   });
 
   /** The fraction of DATAGRAMS sent by n1 that n2 did not receive. */

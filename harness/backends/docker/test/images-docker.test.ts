@@ -14,8 +14,11 @@ describe('images assembled without a registry', () => {
     docker = await connectDocker();
   });
   afterAll(async () => {
-    for (const t of tags) await idempotent(() => docker.getImage(t).remove({ force: true }));
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      for (const t of tags) await idempotent(() => docker.getImage(t).remove({ force: true }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('has node, iptables, tc and libfaketime from the host in the base image', async () => {
