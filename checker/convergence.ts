@@ -46,6 +46,7 @@
 import { counterBounds } from './counter.js';
 import type { ClientOp, ClientOpStatus } from './history/client-op.js';
 import type { HistoryEvent, ProcessId } from './history/event.js';
+import { stringifyJson } from './history/json.js';
 import type { Verdict } from './porcupine/types.js';
 import {
   type CounterState,
@@ -67,6 +68,7 @@ import {
   stateKindOf,
   type ValueId,
   valueId,
+  valueOfId,
 } from './replica-reads.js';
 
 export type { ReplicaDataType } from './replica-reads.js';
@@ -308,7 +310,7 @@ export function checkConvergence(input: Input, options: ConvergenceOptions): Con
   if (result.unexpected.length > 0) {
     summary.push(
       `${plural(result.unexpected.length, 'value')} on the replicas that no client wrote: ${listOf(
-        result.unexpected.map((u) => `${JSON.stringify(u.value)} on ${keyLabel(u.key)}`),
+        result.unexpected.map((u) => `${stringifyJson(u.value)} on ${keyLabel(u.key)}`),
       )}`,
     );
   }
@@ -425,11 +427,6 @@ const NO_VALUES = new UnionList();
 // Shared empty results: most keys lose nothing, and a million keys should not allocate for it.
 const NO_LOSS: LostWrite[] = [];
 const NO_OPS: readonly ClientOp[] = [];
-
-/** The value an id stands for (ids of non-primitive values are their canonical JSON). */
-function valueOfId(id: ValueId): unknown {
-  return typeof id === 'string' && id.startsWith('\u0000J') ? JSON.parse(id.slice(2)) : id;
-}
 
 type AnyRound = FinalRound<StateByKind[StateKind]>;
 
@@ -787,7 +784,8 @@ function lostWrite(
 
 function describeState(state: unknown): string {
   const s = state as { values?: unknown[]; value?: number; size?: number; missingCount?: number };
-  if (s.values !== undefined) return s.values.length === 0 ? 'nothing' : JSON.stringify(s.values);
+  if (s.values !== undefined)
+    return s.values.length === 0 ? 'nothing' : (stringifyJson(s.values) ?? 'nothing');
   if (s.size !== undefined) {
     const miss = s.missingCount ? `, missing ${s.missingCount}` : '';
     return `${plural(s.size, 'element')}${miss}`;
@@ -824,7 +822,7 @@ function describeLost(type: ReplicaDataType, key: string, lost: readonly LostWri
         ? 'a timestamp tie or a coarse clock decided against the later write'
         : 'the clock-skew signature';
     s +=
-      `; ${JSON.stringify(example.value)} lost to ${JSON.stringify(w.value)}, written${gap} in ` +
+      `; ${stringifyJson(example.value)} lost to ${stringifyJson(w.value)}, written${gap} in ` +
       `real time${stamps}: ${why}`;
   }
   return s;

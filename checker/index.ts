@@ -53,6 +53,7 @@ export {
   isHistoryModelName,
   ModelMismatchError,
 } from './models/index.js';
+export { NOTHING_TO_CHECK } from './porcupine/check.js';
 export type {
   CheckOptions,
   LinearizationStep,

@@ -5,6 +5,10 @@
  * `fail` operations certainly did not happen and are dropped; `info` and `pending` ones are
  * indeterminate: they may take effect at any moment after their invoke, or never (return at
  * +Infinity, output UNKNOWN); the search handles them natively.
+ *
+ * Each process is one client of the search: a process's operations stay in their order even
+ * when one completes at the very time the next is invoked. A history with no ok operation
+ * (empty, or only fail and indeterminate ones) is "unknown": there is nothing to judge.
  */
 import type { ClientOp } from './history/client-op.js';
 import { getHistoryModel } from './models/index.js';
@@ -31,6 +35,8 @@ export interface LinearizabilityOptions {
 
 export interface LinearizabilityPartition {
   key: string;
+  /** Keys searched together because a process's order ties them (the first is `key`). */
+  keys?: string[];
   valid: Verdict;
   reason?: UnknownReason;
   operations: number;
@@ -44,6 +50,8 @@ export interface LinearizabilityPartition {
 
 export interface LinearizabilityResult {
   valid: Verdict;
+  /** Why the verdict is "unknown" when no partition says (nothing completed to check). */
+  reason?: string;
   model: string;
   /** Operations checked (fail ones dropped). */
   operations: number;
@@ -111,6 +119,7 @@ export async function checkLinearizability(
   );
   return {
     valid: result.valid,
+    ...(result.reason !== undefined ? { reason: result.reason } : {}),
     model: hm.name,
     operations: operations.length,
     partitions: result.partitions,

@@ -26,6 +26,8 @@ import { z } from 'zod';
 import type { ClientOp } from './history/client-op.js';
 import type { HistoryEvent, Key } from './history/event.js';
 import { isNemesisEvent } from './history/event.js';
+import { parseJson, stringifyJson } from './history/json.js';
+import { numberText } from './models/values.js';
 
 export type ReplicaDataType = 'lww' | 'siblings' | 'set' | 'counter';
 
@@ -143,13 +145,27 @@ export function keyString(key: Key | undefined): string {
 
 /**
  * An identity for a value or element that a Map/Set compares correctly: numbers and strings
- * stand for themselves; anything else becomes a canonical JSON string behind a prefix no
- * ordinary string starts with.
+ * stand for themselves; anything else becomes a canonical JSON string behind a prefix (NUL, J).
+ * A string that itself starts with NUL gets a prefix too (NUL, S), so that no string passes
+ * for another value. A bigint (an integer beyond 2^53) is the number when a double holds it
+ * exactly, else its digits as JSON.
  */
 export type ValueId = number | string;
 export function valueId(v: unknown): ValueId {
-  if (typeof v === 'number' || typeof v === 'string') return v;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return v.charCodeAt(0) === 0 ? `\u0000S${v}` : v;
+  if (typeof v === 'bigint') {
+    const n = Number(v);
+    if (Number.isFinite(n) && BigInt(n) === v) return n;
+  }
   return `\u0000J${canonicalJson(v)}`;
+}
+
+/** The value an id stands for (inverse of valueId, bigints read back exactly). */
+export function valueOfId(id: ValueId): unknown {
+  if (typeof id !== 'string' || id.charCodeAt(0) !== 0) return id;
+  if (id.startsWith('\u0000S')) return id.slice(2);
+  return id.startsWith('\u0000J') ? parseJson(id.slice(2)) : id;
 }
 
 function canonicalJson(v: unknown): string {
@@ -158,6 +174,12 @@ function canonicalJson(v: unknown): string {
   if (isObject(v)) {
     const keys = Object.keys(v).sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
+  }
+  // Integers by exact value, so that a double and a bigint of one value have one text.
+  if (typeof v === 'number') return Number.isFinite(v) ? numberText(v) : 'null';
+  if (typeof v === 'bigint') {
+    const n = Number(v);
+    return Number.isFinite(n) && BigInt(n) === v ? numberText(n) : v.toString();
   }
   return JSON.stringify(v) ?? 'null';
 }
@@ -498,7 +520,7 @@ export const nsToMs = (ns: number): number => Math.round(ns / 1e3) / 1e3;
 
 /** "a, b and c" / "a, b, c and 4 more" (at most `max` named; `total` counts them all). */
 export function listOf(items: readonly unknown[], max = 10, total = items.length): string {
-  const shown = items.slice(0, max).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+  const shown = items.slice(0, max).map((v) => (typeof v === 'string' ? v : stringifyJson(v)));
   const rest = total - shown.length;
   if (rest > 0) return `${shown.join(', ')} and ${rest} more`;
   if (shown.length <= 1) return shown.join('');
@@ -507,7 +529,7 @@ export function listOf(items: readonly unknown[], max = 10, total = items.length
 
 /** Values (written, read) listed as JSON, so that "7" and 7 read differently. */
 export function listValues(values: readonly unknown[], max = 10): string {
-  const shown = values.slice(0, max).map((v) => JSON.stringify(v) ?? 'undefined');
+  const shown = values.slice(0, max).map((v) => stringifyJson(v) ?? 'undefined');
   return listOf(shown, max, values.length);
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { ClientOp } from './history/client-op.js';
 import { processSchema } from './history/event.js';
+import { parseJson, stringifyJson } from './history/json.js';
 import type { PartitionInfo, Verdict } from './porcupine/types.js';
 
 /**
@@ -33,8 +34,10 @@ export const partitionEvidenceSchema = z.object({
 });
 
 export const partitionResultSchema = z.object({
-  /** The partition key; "" when the history was searched as one. */
+  /** The partition key's name (one per key: 1 and "1" differ); "" when searched as one. */
   key: z.string(),
+  /** Keys searched together because a process's order ties them (the first is `key`). */
+  keys: z.array(z.string()).optional(),
   valid: verdictSchema,
   /** Why the verdict is unknown (timeout, memory, cancelled). */
   reason: z.string().optional(),
@@ -46,6 +49,8 @@ export const partitionResultSchema = z.object({
 export const linearizabilityResultSchema = z.object({
   checker: z.literal('linearizability'),
   valid: verdictSchema,
+  /** Why the verdict is unknown when no partition says, in words (nothing to check). */
+  reason: z.string().optional(),
   model: z.string(),
   /** The model's initial value, when one was given. */
   initial: z.unknown().optional(),
@@ -70,12 +75,25 @@ export const resultsSchema = z.object({
   format: z.string(),
   /** The verdict: the conjunction of the checkers' (false beats unknown beats true). */
   valid: verdictSchema,
+  /** Why the verdict is unknown, in words, when a checker said. */
+  reason: z.string().optional(),
   model: z.string(),
   /** Client operations in the history. */
   ops: z.number().int().nonnegative(),
   partitions: z.number().int().nonnegative(),
   elapsedMs: z.number().nonnegative(),
   warnings: z.array(z.string()),
+  /**
+   * Written for runs (absent for a plain history check): how far the run got, the verdict in
+   * words and why it is not valid. `valid` then carries the same verdict.
+   */
+  run: z
+    .object({
+      status: z.enum(['complete', 'aborted', 'crashed', 'failed-to-start']),
+      verdict: z.enum(['valid', 'invalid', 'unknown']),
+      reasons: z.array(z.string()),
+    })
+    .optional(),
   checkers: z
     .object({ linearizability: linearizabilityResultSchema.optional() })
     .catchall(checkerResultSchema),
@@ -98,11 +116,13 @@ export function combineVerdicts(verdicts: Iterable<Verdict>): Verdict {
 /** What `results.json` needs of a `checkLinearizability` result. */
 export interface LinearizabilityOutcome {
   valid: Verdict;
+  reason?: string;
   model: string;
   operations: number;
   elapsedMs: number;
   partitions: readonly {
     key: string;
+    keys?: string[];
     valid: Verdict;
     reason?: string;
     operations: number;
@@ -150,6 +170,7 @@ export function linearizabilityResults(input: LinearizabilityResultsInput): Resu
   const lin: LinearizabilityResults = {
     checker: 'linearizability',
     valid: outcome.valid,
+    ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
     model: outcome.model,
     ...('initial' in input ? { initial: input.initial } : {}),
     partitioned: input.partitioned,
@@ -158,6 +179,7 @@ export function linearizabilityResults(input: LinearizabilityResultsInput): Resu
     operations: outcome.operations,
     partitions: outcome.partitions.map((p) => ({
       key: p.key,
+      ...(p.keys !== undefined ? { keys: p.keys } : {}),
       valid: p.valid,
       ...(p.reason !== undefined ? { reason: p.reason } : {}),
       operations: p.operations,
@@ -171,6 +193,7 @@ export function linearizabilityResults(input: LinearizabilityResultsInput): Resu
     history: input.history,
     format: input.format,
     valid: combineVerdicts([lin.valid]),
+    ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
     model: outcome.model,
     ops: ops.length,
     partitions: outcome.partitions.length,
@@ -186,7 +209,8 @@ export async function writeResults(dir: string, results: Results): Promise<strin
   await mkdir(dir, { recursive: true });
   const file = join(dir, RESULTS_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(checked, null, 2)}\n`);
+  // stringifyJson: an initial value or a checker's finding may hold a bigint.
+  await writeFile(tmp, `${stringifyJson(checked, 2)}\n`);
   await rename(tmp, file);
   return file;
 }
@@ -196,7 +220,7 @@ export async function readResults(file: string): Promise<Results> {
   const text = await readFile(file, 'utf8');
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJson(text);
   } catch (e) {
     throw new Error(`${file}: not JSON: ${(e as Error).message}`);
   }

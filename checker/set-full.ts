@@ -29,6 +29,7 @@
  */
 import type { ClientOp } from './history/client-op.js';
 import type { HistoryEvent, ProcessId } from './history/event.js';
+import { stringifyJson } from './history/json.js';
 import type { Verdict } from './porcupine/types.js';
 import {
   capSentences,
@@ -241,7 +242,7 @@ export function checkSetFull(
       const first = k.stale[0]!;
       summary.push(
         `${plural(r.staleReadCount, 'stale read')} on ${keyLabel(key)} (an element acknowledged before ` +
-          `the read began was missing, and read again later; first: ${JSON.stringify(first.element)} ` +
+          `the read began was missing, and read again later; first: ${stringifyJson(first.element)} ` +
           `missing from the read at index ${first.index} by process ${first.process})`,
       );
     }

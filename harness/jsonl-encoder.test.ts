@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseJson } from '../checker/history/json.js';
 import { encodeLine, JsonLineEncoder } from './jsonl-encoder.js';
 import type { EventInput } from './recorder.js';
 
@@ -115,12 +116,81 @@ describe('JsonLineEncoder', () => {
     const enc = new JsonLineEncoder(16);
     enc.encode({ process: 0, type: 'invoke', f: 'read' }, 0, 1);
     const before = enc.length;
-    expect(() => enc.encode({ process: 0, type: 'ok', f: 'read', value: 1n }, 1, 2)).toThrow();
+    const cycle: unknown[] = [];
+    cycle.push(cycle);
+    expect(() => enc.encode({ process: 0, type: 'ok', f: 'read', value: cycle }, 1, 2)).toThrow();
     expect(enc.length).toBe(before);
     enc.encode({ process: 0, type: 'ok', f: 'read', value: 2 }, 1, 2);
     expect(enc.take().toString('utf8')).toBe(
       '{"index":0,"time":1,"process":0,"type":"invoke","f":"read"}\n' +
         '{"index":1,"time":2,"process":0,"type":"ok","f":"read","value":2}\n',
+    );
+  });
+});
+
+describe('JsonLineEncoder and bigints', () => {
+  it('writes a bigint anywhere as a bare integer literal', () => {
+    const big = 9007199254740993n;
+    expect(
+      encodeLine(
+        {
+          process: 0,
+          type: 'ok',
+          f: 'read',
+          key: 18446744073709551615n,
+          value: [big, 1, { rev: -big }],
+          error: big,
+          revision: big,
+        },
+        3,
+        4,
+      ),
+    ).toBe(
+      '{"index":3,"time":4,"process":0,"type":"ok","f":"read","key":18446744073709551615,' +
+        '"value":[9007199254740993,1,{"rev":-9007199254740993}],"error":9007199254740993,' +
+        '"revision":9007199254740993}\n',
+    );
+    expect(encodeLine({ process: 0, type: 'ok', f: 'read', value: big }, 0, 1)).toBe(
+      '{"index":0,"time":1,"process":0,"type":"ok","f":"read","value":9007199254740993}\n',
+    );
+  });
+
+  it('property: a line with bigints reads back as the same values', () => {
+    const bigish = fc.oneof(
+      fc
+        .bigInt({ min: -(2n ** 70n), max: 2n ** 70n })
+        .filter((b) => b > 2n ** 53n || b < -(2n ** 53n)),
+      fc.constantFrom(2n ** 53n + 1n, -(2n ** 63n), 2n ** 64n - 1n),
+    );
+    const withBig = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        bigish,
+        fc.integer(),
+        fc.string(),
+        fc.constant(null),
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(
+          fc.string().filter((k) => k !== '__proto__'),
+          tie('value'),
+          { maxKeys: 3 },
+        ),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(withBig, fc.oneof(bigish, fc.string()), (value, key) => {
+        const line = encodeLine({ process: 1, type: 'ok', f: 'read', key, value }, 0, 1);
+        expect(parseJson(line)).toEqual({
+          index: 0,
+          time: 1,
+          process: 1,
+          type: 'ok',
+          f: 'read',
+          key,
+          value,
+        });
+      }),
+      { numRuns: 300 },
     );
   });
 });

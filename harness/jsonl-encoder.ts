@@ -1,3 +1,4 @@
+import { stringifyJson } from '../checker/history/json.js';
 import type { EventInput } from './recorder.js';
 
 /** The fields written in this order before any extra field (DESIGN.md, "History format"). */
@@ -75,7 +76,9 @@ const NULL = ascii('null');
  * ASCII strings, safe integers, null or short arrays of those (one pass, one bounds check per
  * event for the common event); anything else goes through JSON.stringify. The bytes are
  * exactly `JSON.stringify` of the event with its fields in the documented order (index, time,
- * process, type, f, key, value, node, error, then extra fields in their own order) plus "\n".
+ * process, type, f, key, value, node, error, then extra fields in their own order) plus "\n",
+ * except that a bigint (which JSON.stringify refuses) is written as a bare integer literal:
+ * the history reader reads integers beyond 2^53 back as the same bigints.
  * One exception, which JSON readers do not see: an extra field whose name is an array index
  * ("0", "17") is written after the documented fields, where JSON.stringify would put it first.
  */
@@ -127,7 +130,7 @@ export class JsonLineEncoder {
         if (isKnown(k) || !Object.hasOwn(e, k)) continue;
         const v = e[k];
         if (v === undefined) continue;
-        const json = JSON.stringify(v) as string | undefined;
+        const json = stringifyJson(v);
         if (json === undefined) continue;
         this.room(1);
         this.buf[this.pos++] = COMMA;
@@ -140,7 +143,7 @@ export class JsonLineEncoder {
       this.buf[this.pos++] = 125; // }
       this.buf[this.pos++] = NEWLINE;
     } catch (err) {
-      // No half line: a value JSON.stringify rejects (a BigInt, a cycle) leaves nothing behind.
+      // No half line: a value JSON.stringify rejects (a cycle) leaves nothing behind.
       this.pos = start;
       throw err;
     }
@@ -190,24 +193,31 @@ export class JsonLineEncoder {
   }
 
   private field(name: Label, v: unknown): void {
-    if (typeof v === 'string' || typeof v === 'number' || v === null || Array.isArray(v)) {
+    if (
+      typeof v === 'string' ||
+      typeof v === 'number' ||
+      typeof v === 'bigint' ||
+      v === null ||
+      Array.isArray(v)
+    ) {
       this.label(name);
       this.value(v);
       return;
     }
-    const json = JSON.stringify(v) as string | undefined;
+    const json = stringifyJson(v);
     if (json === undefined) return;
     this.label(name);
     this.text(json);
   }
 
-  /** Any value whose JSON.stringify is not undefined. */
+  /** Any value whose JSON.stringify is not undefined (or a bigint: its digits). */
   private value(v: unknown): void {
     if (typeof v === 'string') this.string(v);
     else if (typeof v === 'number') this.number(v);
     else if (v === null) this.bytes(NULL);
+    else if (typeof v === 'bigint') this.text(v.toString());
     else if (Array.isArray(v) && this.flatArray(v)) return;
-    else this.text(JSON.stringify(v) ?? 'null');
+    else this.text(stringifyJson(v) ?? 'null');
   }
 
   /** An array of safe integers and nulls, written by hand; false (nothing written) otherwise. */

@@ -8,6 +8,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { stringifyJson } from '../checker/history/json.js';
 
 /** The files of a results folder (DESIGN.md, "Results folder"). */
 export const FILES = {
@@ -37,7 +38,7 @@ export function createRunFolder(out: string, name: string, date = new Date()): s
 /** Writes JSON atomically (temp file then rename): a reader never sees half a file. */
 export function writeJsonFile(file: string, value: unknown): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  writeFileSync(tmp, `${stringifyJson(value, 2)}\n`);
   renameSync(tmp, file);
 }
 

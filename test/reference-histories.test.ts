@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkLinearizability, loadHistory, splitHistory } from '../checker/index.js';
+import { NOTHING_TO_CHECK } from '../checker/porcupine/index.js';
 import { expectedVerdicts, type ReferenceHistory } from './testdata.js';
 
 interface Suite {
@@ -47,11 +48,12 @@ const SUITES: Suite[] = [
 async function verdictOf(h: ReferenceHistory, s: Suite) {
   const { events } = await loadHistory(h.file, 'auto');
   const { ops } = splitHistory(events);
-  return checkLinearizability(ops, {
+  const result = await checkLinearizability(ops, {
     model: s.model,
     ...(s.initial ? { initial: s.initial.value } : {}),
     timeoutMs: s.timeoutMs,
   });
+  return { result, judged: ops.some((o) => o.status === 'ok') };
 }
 
 for (const suite of SUITES) {
@@ -64,7 +66,14 @@ for (const suite of SUITES) {
       it(`${h.name} is ${h.linearizable ? 'linearizable' : 'not linearizable'}`, {
         timeout: suite.timeoutMs + 30_000,
       }, async () => {
-        const result = await verdictOf(h, suite);
+        const { result, judged } = await verdictOf(h, suite);
+        if (!judged && h.linearizable) {
+          // No client op completed (knossos' mongodb-v0-ack-rollback-.edn has only nemesis
+          // events): published as valid, which it is vacuously; faultline says there is
+          // nothing to judge.
+          expect([result.valid, result.reason]).toEqual(['unknown', NOTHING_TO_CHECK]);
+          return;
+        }
         // 'unknown' (the budget ran out) fails here too: the published verdict is definite.
         expect(result.valid).toBe(h.linearizable);
       });

@@ -62,8 +62,14 @@ async function writeAllFormats(name: string, events: readonly HistoryEvent[]): P
   out.push({ format: 'edn', file: `${base}.notime.edn`, expected: ordered });
   // Log lines carry no key, time or extra fields.
   if (events.every((e) => e.key === undefined && Object.keys(e).every((k) => LOG_FIELDS.has(k)))) {
-    await writeFile(`${base}.log`, toJepsenLog(events));
+    const log = toJepsenLog(events);
+    await writeFile(`${base}.log`, log);
     out.push({ format: 'jepsen-log', file: `${base}.log`, expected: ordered });
+    // As some published logs have them: runs of spaces (of varying length) for the tabs.
+    let k = 0;
+    const spaced = log.replaceAll('\t', () => ' '.repeat(1 + (k++ % 3)));
+    await writeFile(`${base}.spaced.log`, spaced);
+    out.push({ format: 'jepsen-log', file: `${base}.spaced.log`, expected: ordered });
   }
   return out;
 }

@@ -7,6 +7,7 @@
  */
 import { parseEDNString } from 'edn-data';
 import { HistoryError } from './errors.js';
+import { mayHoldUnsafeInteger } from './json.js';
 
 export interface EdnForm {
   /** Source text of the form. */
@@ -159,14 +160,15 @@ export function scanEdn(text: string, file: string, firstLine = 1): EdnScan {
 }
 
 /**
- * Turns what edn-data returns into plain JSON data: no Dates, bigints, non-finite numbers or
- * undefined. Arrays and objects are fresh from the parser, so they are fixed in place.
+ * Turns what edn-data returns into plain data: no Dates, non-finite numbers or undefined; a
+ * bigint only for an integer beyond 2^53 (as ./json.ts reads JSON). Arrays and objects are
+ * fresh from the parser, so they are fixed in place.
  */
 export function toPlainData(v: unknown): unknown {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'object') {
     if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
-    if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v;
     return v;
   }
   if (Array.isArray(v)) {
@@ -188,10 +190,47 @@ const PARSE_OPTIONS = {
   setAs: 'array',
 } as const;
 
+const INTEGER = /^[-+]?(?:0|[1-9]\d*)$/;
+
+/**
+ * edn-data reads an integer with parseInt, which rounds beyond 2^53; an integer with an `N`
+ * suffix it reads as a bigint. So each unsafe integer atom of the form gets an `N` (strings,
+ * comments and character literals are skipped, not being atoms).
+ */
+export function markBigIntegers(form: string): string {
+  if (!mayHoldUnsafeInteger(form)) return form;
+  let out = '';
+  let from = 0;
+  let i = 0;
+  while (i < form.length) {
+    const c = form[i]!;
+    if (c === '"') {
+      for (i++; i < form.length && form[i] !== '"'; i++) if (form[i] === '\\') i++;
+      i++;
+    } else if (c === ';') {
+      while (i < form.length && form[i] !== '\n') i++;
+    } else if (c.charCodeAt(0) < 128 && DELIMITER[c.charCodeAt(0)] === 1) {
+      i++;
+    } else {
+      const start = i;
+      i += c === '\\' ? 2 : 1;
+      for (let code = form.charCodeAt(i); i < form.length; code = form.charCodeAt(++i)) {
+        if (code < 128 && DELIMITER[code] === 1) break;
+      }
+      const atom = form.slice(start, i);
+      if (INTEGER.test(atom) && !Number.isSafeInteger(Number(atom))) {
+        out += `${form.slice(from, i)}N`;
+        from = i;
+      }
+    }
+  }
+  return out + form.slice(from);
+}
+
 /** Parses one balanced EDN form into plain data (keywords → strings, nil → null, lists → arrays). */
 export function parseEdnForm(form: string, file: string, line: number): unknown {
   try {
-    return toPlainData(parseEDNString(form, PARSE_OPTIONS));
+    return toPlainData(parseEDNString(markBigIntegers(form), PARSE_OPTIONS));
   } catch (e) {
     throw new HistoryError({ file, line }, `invalid EDN (${(e as Error).message})`);
   }

@@ -5,9 +5,19 @@ import { parseEdnLinesHistory } from './edn-lines.js';
 import type { HistoryEvent } from './event.js';
 import { toEdnHistory, toEdnLines } from './export.js';
 
-/** JSON data as EDN carries it back: no -0, no "__proto__" keys. */
+/**
+ * JSON data as EDN carries it back: no -0, no "__proto__" keys; a double written as an integer
+ * literal beyond 2^53 reads back as that integer, a bigint.
+ */
 function plain(v: unknown): unknown {
   if (Object.is(v, -0)) return 0;
+  if (
+    typeof v === 'number' &&
+    Number.isInteger(v) &&
+    !Number.isSafeInteger(v) &&
+    Math.abs(v) < 1e21
+  )
+    return BigInt(v);
   if (Array.isArray(v)) return v.map(plain);
   if (typeof v === 'object' && v !== null) {
     const out: Record<string, unknown> = {};
@@ -17,14 +27,24 @@ function plain(v: unknown): unknown {
   return v;
 }
 
+/** Integers edn-data's parseInt would round: read back exactly, as bigints. */
+const unsafeInteger = fc.oneof(
+  fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n }),
+  fc.bigInt({ min: -(2n ** 64n), max: -(2n ** 53n) }),
+);
+
 /** Sequential single-process histories whose values are any JSON (strings with quotes, ;, brackets, newlines...). */
 const history = fc
   .array(
     fc.record({
       f: fc.constantFrom('read', 'write', 'cas', 'x?', 'a.b-c'),
-      value: fc.jsonValue({ maxDepth: 3 }),
+      value: fc.oneof(
+        fc.jsonValue({ maxDepth: 3 }),
+        unsafeInteger,
+        fc.array(fc.oneof(unsafeInteger, fc.integer()), { maxLength: 3 }),
+      ),
       error: fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
-      key: fc.option(fc.oneof(fc.string(), fc.integer()), { nil: undefined }),
+      key: fc.option(fc.oneof(fc.string(), fc.integer(), unsafeInteger), { nil: undefined }),
       type: fc.constantFrom('ok', 'fail', 'info'),
       dt: fc.nat({ max: 1_000_000 }),
     }),
@@ -91,5 +111,25 @@ describe('EDN import', () => {
     expect(h.lines).toEqual([2, 4, 5]);
     expect(h.events[1]!.value).toBe('a ; b [c');
     expect(h.events[2]!.value).toBe('a');
+  });
+});
+
+describe('EDN integers beyond 2^53', () => {
+  it('reads them exactly (bare or with N), outside strings, comments and characters', () => {
+    const text = [
+      '[{:process 0, :type :invoke, :f :write, :value 9007199254740993, :key 18446744073709551615}',
+      ' {:process 0, :type :ok, :f :write, :value [9007199254740992 -9007199254740993N 5N "9007199254740993"]}',
+      ' ; 9007199254740993 in a comment',
+      ' {:process 1, :type :invoke, :f :read, :value \\9, :time 9007199254740993}',
+      ' {:process 1, :type :ok, :f :read, :value {:a 18446744073709551616}}]',
+      '',
+    ].join('\n');
+    const h = parseEdnHistory(text, 'h.edn');
+    expect(h.events.map((e) => [e.key, e.value])).toEqual([
+      [18446744073709551615n, 9007199254740993n],
+      [undefined, [9007199254740992n, -9007199254740993n, 5, '9007199254740993']],
+      [undefined, '9'],
+      [undefined, { a: 18446744073709551616n }],
+    ]);
   });
 });

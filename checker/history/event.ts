@@ -18,7 +18,8 @@ export const NEMESIS = 'nemesis';
 export const processSchema = z.union([z.number().int().nonnegative(), z.string().min(1)]);
 export type ProcessId = z.infer<typeof processSchema>;
 
-export const keySchema = z.union([z.string(), z.number()]);
+/** Integer keys beyond 2^53 are read as bigints (see ./json.ts), so that they stay exact. */
+export const keySchema = z.union([z.string(), z.number(), z.bigint()]);
 export type Key = z.infer<typeof keySchema>;
 
 export const historyEventSchema = z

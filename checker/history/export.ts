@@ -22,6 +22,9 @@ function ednValue(v: unknown): EDNVal {
     };
   }
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  // A bare integer literal (edn-data would add Clojure's N suffix): the importer reads the
+  // digits back as the same bigint, as Jepsen reads them as a long.
+  if (typeof v === 'bigint') return { sym: v.toString() };
   return String(v);
 }
 

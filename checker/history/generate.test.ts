@@ -32,7 +32,9 @@ describe('generated histories', () => {
             timeoutMs: 20_000,
             workers: 0,
           });
-          expect(result.valid).toBe(true);
+          // With no ok op (none generated, or all failed or unknown) there is nothing to judge.
+          const judged = paired.some((o) => o.status === 'ok');
+          expect(result.valid).toBe(judged ? true : 'unknown');
         },
       ),
       { numRuns: 60 },

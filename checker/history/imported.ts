@@ -26,13 +26,22 @@ export interface ImportedHistory {
   warnings: HistoryWarning[];
 }
 
+/**
+ * A source `:time`. Times only order events: one beyond 2^53 ns, read exactly as a bigint, is
+ * taken as the nearest double (which keeps the order) rather than refused.
+ */
+function timeOf(fields: Record<string, unknown>): unknown {
+  const t = fields.time;
+  return typeof t === 'bigint' ? Number(t) : t;
+}
+
 function sourceTimes(ops: readonly SourceOp[], file: string, warnings: HistoryWarning[]) {
   let withTime = 0;
   let backwards: { line: number; time: number; previous: number; previousLine: number } | undefined;
   let previous = Number.NEGATIVE_INFINITY;
   let previousLine = 0;
   for (const op of ops) {
-    const t = op.fields.time;
+    const t = timeOf(op.fields);
     if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) continue;
     withTime += 1;
     if (t < previous && backwards === undefined)
@@ -72,7 +81,8 @@ export function eventsFromSourceOps(
   const lines: number[] = [];
   for (let index = 0; index < ops.length; index++) {
     const { line, fields } = ops[index]!;
-    const { index: _sourceIndex, time, ...rest } = fields;
+    const { index: _sourceIndex, time: _time, ...rest } = fields;
+    const time = timeOf(fields);
     const candidate: Record<string, unknown> = {
       index,
       time: useSourceTimes ? time : index,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { detectFormatFromText } from './detect.js';
 import { parseJepsenLogHistory } from './jepsen-log.js';
 
 describe('Jepsen log lines', () => {
@@ -50,5 +51,54 @@ describe('Jepsen log lines', () => {
       /^j\.log: no Jepsen op lines in this log/,
     );
     expect(parseJepsenLogHistory('', 'j.log').events).toEqual([]);
+  });
+});
+
+describe('Jepsen log lines with spaces for tabs', () => {
+  const tabs = [
+    'INFO  jepsen.util - 3\t:invoke\t:read\tnil',
+    'INFO  jepsen.util - 2\t:invoke\t:cas\t[1 4]',
+    'INFO  jepsen.util - 3\t:ok\t:read\t4',
+    'INFO  jepsen.util - 2\t:fail\t:cas\t[1 4]\t:precondition-failed',
+    'INFO  jepsen.util - :nemesis\t:info\t:start\t{"n1" #{"n2" "n3"}}',
+    'INFO  jepsen.util - 1\t:invoke\t:write\t"a b"',
+    'INFO  jepsen.util - 1\t:info\t:write\t"a b"\t"timed out"',
+    '',
+  ].join('\n');
+
+  it('reads runs of spaces, or tabs and spaces mixed, as the tab layout', () => {
+    const expected = parseJepsenLogHistory(tabs, 'tabs.log');
+    expect(expected.events).toHaveLength(7);
+    for (const sep of ['  ', ' ', ' \t ']) {
+      const h = parseJepsenLogHistory(tabs.replaceAll('\t', sep), 'spaced.log');
+      expect(h).toEqual(expected);
+    }
+    // The lines as some published logs print them.
+    const published = parseJepsenLogHistory(
+      'INFO  jepsen.util - 3  :invoke :read  nil\nINFO  jepsen.util - 3  :ok  :read  4\n',
+      'p.log',
+    );
+    expect(published.events).toEqual([
+      { index: 0, time: 0, process: 3, type: 'invoke', f: 'read', value: null },
+      { index: 1, time: 1, process: 3, type: 'ok', f: 'read', value: 4 },
+    ]);
+  });
+
+  it('still ignores log messages with spaces, and tells the format from spaced lines', () => {
+    const text =
+      'INFO  jepsen.util - Waiting for recovery\nINFO  jepsen.util - 2  :ok  :write  4\n';
+    expect(parseJepsenLogHistory(text, 'j.log').events).toEqual([
+      { index: 0, time: 0, process: 2, type: 'ok', f: 'write', value: 4 },
+    ]);
+    expect(detectFormatFromText('h.txt', text)).toBe('jepsen-log');
+  });
+
+  it('names the field of a bad spaced line', () => {
+    expect(() => parseJepsenLogHistory('INFO  jepsen.util - 1  :ok  :read\n\n', 'j.log')).toThrow(
+      'j.log:1: field "value": missing: expected <process> <type> <f> <value> separated by tabs or spaces',
+    );
+    expect(() =>
+      parseJepsenLogHistory('INFO  jepsen.util - 1  :ok  :read  1 :e :extra\n', 'j.log'),
+    ).toThrow('j.log:1: field "error": expected one EDN value, got ":e :extra"');
   });
 });

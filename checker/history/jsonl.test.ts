@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryError } from './errors.js';
-import type { HistoryEvent, ProcessId } from './event.js';
+import type { HistoryEvent, Key, ProcessId } from './event.js';
 import { generateHistory } from './generate.js';
 import { JsonlHistoryWriter, readJsonlEvents, readJsonlHistory } from './jsonl.js';
 
@@ -25,9 +25,19 @@ async function writeAll(file: string, events: readonly HistoryEvent[], bufferSiz
   await w.close();
 }
 
-/** JSON has no -0, and "__proto__" keys are not data: keep generated values to what JSON carries. */
+/**
+ * JSON has no -0, and "__proto__" keys are not data: keep generated values to what JSON carries.
+ * A double written as an integer literal beyond 2^53 reads back as that integer, a bigint.
+ */
 function jsonData(v: unknown): unknown {
   if (Object.is(v, -0)) return 0;
+  if (
+    typeof v === 'number' &&
+    Number.isInteger(v) &&
+    !Number.isSafeInteger(v) &&
+    Math.abs(v) < 1e21
+  )
+    return BigInt(v);
   if (Array.isArray(v)) return v.map(jsonData);
   if (typeof v === 'object' && v !== null) {
     const out: Record<string, unknown> = {};
@@ -36,6 +46,12 @@ function jsonData(v: unknown): unknown {
   }
   return v;
 }
+
+/** Integers JSON.parse would round: read back exactly, as bigints. */
+const unsafeInteger = fc.oneof(
+  fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n }),
+  fc.bigInt({ min: -(2n ** 64n), max: -(2n ** 53n) }),
+);
 
 /**
  * Well-formed histories: a script of steps, each invoking on an idle slot or completing a busy
@@ -47,8 +63,15 @@ const step = fc.record({
   kind: fc.constantFrom('op', 'op', 'nemesis'),
   type: fc.constantFrom('ok', 'fail', 'info'),
   f: fc.constantFrom('read', 'write', 'cas', 'add', 'partition-start'),
-  key: fc.option(fc.oneof(fc.string(), fc.integer()), { nil: undefined }),
-  value: fc.option(fc.jsonValue({ maxDepth: 3 }), { nil: undefined }),
+  key: fc.option(fc.oneof(fc.string(), fc.integer(), unsafeInteger), { nil: undefined }),
+  value: fc.option(
+    fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      unsafeInteger,
+      fc.array(fc.oneof(unsafeInteger, fc.integer(), fc.string()), { maxLength: 3 }),
+    ),
+    { nil: undefined },
+  ),
   node: fc.option(fc.constantFrom('n1', 'n2'), { nil: undefined }),
   extra: fc.option(
     fc.dictionary(
@@ -70,8 +93,7 @@ const wellFormedHistory = fc
   .record({ names: fc.boolean(), steps: fc.array(step, { maxLength: 80 }) })
   .map(({ names, steps }) => {
     const events: HistoryEvent[] = [];
-    const slots: { process: ProcessId; open?: { f: string; key?: string | number } | undefined }[] =
-      [];
+    const slots: { process: ProcessId; open?: { f: string; key?: Key } | undefined }[] = [];
     let fresh = 0;
     const id = (): ProcessId => (names ? `client-${fresh++}` : fresh++);
     for (let i = 0; i < 5; i++) slots.push({ process: id() });
@@ -238,5 +260,41 @@ describe('JSONL history', () => {
     await expect(readJsonlHistory(file)).rejects.toThrow(
       `${file}:${bad}: field "type": expected one of`,
     );
+  });
+});
+
+describe('JSONL integers beyond 2^53', () => {
+  it('reads them exactly, as bigints, in a large file and in a small one; safe ones as numbers', async () => {
+    const line = (i: number, value: string) =>
+      `{"index":${i},"time":${i},"process":0,"type":"${i % 2 === 0 ? 'invoke' : 'ok'}","f":"write","value":${value}}`;
+    for (const count of [4, 60_000]) {
+      const lines = Array.from({ length: count }, (_, i) => line(i, String(i)));
+      // One pair of lines in the middle of a chunk carries integers a double cannot tell apart.
+      const mid = 2 * Math.floor(count / 4);
+      lines[mid] = line(mid, '9007199254740993');
+      lines[mid + 1] = line(mid + 1, '[9007199254740992,-18446744073709551617,1.5]');
+      const file = tmp();
+      await writeFile(file, `${lines.join('\n')}\n`);
+      const { events } = await readJsonlHistory(file);
+      expect(events).toHaveLength(count);
+      expect(events[mid]!.value).toBe(9007199254740993n);
+      expect(events[mid + 1]!.value).toEqual([9007199254740992n, -18446744073709551617n, 1.5]);
+      expect(events[mid + 2]?.value ?? 0).toBe(count > 4 ? mid + 2 : 0);
+      expect(events[0]!.value).toBe(0);
+    }
+  });
+
+  it('reads a big integer key exactly, and a big time as the nearest double', async () => {
+    const file = tmp();
+    await writeFile(
+      file,
+      '{"index":0,"time":1700000000000000001,"process":0,"type":"invoke","f":"read","key":18446744073709551615}\n' +
+        '{"index":1,"time":1700000000000000002,"process":0,"type":"ok","f":"read","key":18446744073709551615,"value":null}\n',
+    );
+    const { events } = await readJsonlHistory(file);
+    expect(events.map((e) => [e.key, e.time])).toEqual([
+      [18446744073709551615n, 1700000000000000000],
+      [18446744073709551615n, 1700000000000000000],
+    ]);
   });
 });

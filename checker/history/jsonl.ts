@@ -11,6 +11,7 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { HistoryError, type HistoryWarning, historyWarning } from './errors.js';
 import type { HistoryEvent } from './event.js';
+import { mayHoldUnsafeInteger, parseJson, stringifyJson } from './json.js';
 import { isHistoryEvent, parseHistoryEvent } from './validate.js';
 import { type RetiredProcessPolicy, WellFormedChecker } from './well-formed.js';
 
@@ -28,11 +29,23 @@ export interface JsonlReadOptions {
 function parseLine(text: string, file: string, line: number): HistoryEvent {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch (e) {
     throw new HistoryError({ file, line }, `invalid JSON (${(e as Error).message})`);
   }
-  return parseHistoryEvent(value, { file, line });
+  return parseHistoryEvent(exactTime(value), { file, line });
+}
+
+/**
+ * Times only order events, and were always read as doubles: one beyond 2^53 ns (104 days; an
+ * epoch-based clock) is rounded, which keeps their order, rather than refused.
+ */
+function exactTime(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && 'time' in value) {
+    const v = value as { time: unknown };
+    if (typeof v.time === 'bigint') v.time = Number(v.time);
+  }
+  return value;
 }
 
 function isTruncatedJson(text: string): boolean {
@@ -54,14 +67,15 @@ export interface JsonlBatch {
  * Parses the complete lines `text` (no trailing newline), the first being line `firstLine + 1`.
  * Fast path: one JSON.parse for the whole chunk, as an array; it applies when every line is
  * exactly one JSON value (a blank line or two values on a line make the array parse fail, or
- * its length differ from the line count). Otherwise, line by line, which also words errors.
+ * its length differ from the line count), and when no digit run is long enough to be an
+ * integer JSON.parse would round. Otherwise, line by line (exact integers, and errors worded).
  */
 function parseLines(text: string, firstLine: number, file: string, out: JsonlBatch): number {
   let count = 1;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) count += 1;
   let values: unknown;
   try {
-    values = JSON.parse(`[${text.replaceAll('\n', ',')}]`);
+    values = mayHoldUnsafeInteger(text) ? undefined : JSON.parse(`[${text.replaceAll('\n', ',')}]`);
   } catch {
     values = undefined;
   }
@@ -231,7 +245,7 @@ export class JsonlHistoryWriter {
     const line = this.lines + 1;
     const valid = parseHistoryEvent(event, { file: this.file, line });
     this.checker?.add(valid, line);
-    const text = `${JSON.stringify(valid)}\n`;
+    const text = `${stringifyJson(valid)}\n`;
     this.lines = line;
     this.buffer.push(text);
     this.buffered += text.length;

@@ -9,6 +9,7 @@
  */
 import { HistoryError, type HistoryLocation } from './errors.js';
 import { type HistoryEvent, historyEventSchema, OP_TYPES } from './event.js';
+import { stringifyJson } from './json.js';
 
 const OP_TYPE_SET: ReadonlySet<unknown> = new Set<unknown>(OP_TYPES);
 
@@ -27,7 +28,7 @@ export function isHistoryEvent(v: unknown): v is HistoryEvent {
   } else if (!(typeof process === 'string' && process.length > 0)) return false;
   if (!OP_TYPE_SET.has(type)) return false;
   if (!(typeof f === 'string' && f.length > 0)) return false;
-  if (key !== undefined && typeof key !== 'string') {
+  if (key !== undefined && typeof key !== 'string' && typeof key !== 'bigint') {
     if (!(typeof key === 'number' && Number.isFinite(key))) return false;
   }
   if (node !== undefined && typeof node !== 'string') return false;
@@ -49,7 +50,7 @@ export function show(value: unknown): string {
   if (value === undefined) return 'nothing (the field is missing)';
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    text = stringifyJson(value) ?? String(value);
   } catch {
     text = String(value);
   }

@@ -13,7 +13,9 @@ import { hashString, UNKNOWN } from '../porcupine/index.js';
 import type { HistoryModel } from './history-model.js';
 import { ModelMismatchError, observed } from './history-model.js';
 import { findSortedKey } from './sorted-keys.js';
+import { canonText, keyName } from './values.js';
 
+/** `key` is the history key's `keyName`: 1 and "1" are two keys. */
 export type AppendKvInput =
   | { f: 'get'; key: string }
   | { f: 'put'; key: string; value: string }
@@ -354,15 +356,14 @@ export function appendKvModel(): Model<AppendKvState, AppendKvInput, AppendKvOut
   };
 }
 
+/**
+ * A value as a string: nil is "" (every key starts empty). Anything else but a string does not
+ * fit the model: read as a string, the number 1 would pass for "1".
+ */
 function stringValue(op: ClientOp, value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === null || value === undefined) return '';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw new ModelMismatchError(
-    'append-kv',
-    op,
-    `expected a string value, got ${JSON.stringify(value)}`,
-  );
+  throw new ModelMismatchError('append-kv', op, `expected a string value, got ${canonText(value)}`);
 }
 
 export function appendKvHistoryModel(
@@ -374,7 +375,7 @@ export function appendKvHistoryModel(
     toOperation(op) {
       if (op.key === undefined)
         throw new ModelMismatchError('append-kv', op, 'an operation needs a key');
-      const key = String(op.key);
+      const key = keyName(op.key);
       const out = observed(op);
       switch (op.f) {
         case 'get':

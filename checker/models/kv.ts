@@ -17,8 +17,9 @@ import {
 } from './register.js';
 import { findSortedKey } from './sorted-keys.js';
 import type { Canon } from './values.js';
-import { canon, showCanon } from './values.js';
+import { canon, keyName, showCanon } from './values.js';
 
+/** `key` is the history key's `keyName`: 1 and "1" are two keys. */
 export type KvInput = RegisterInput & { key: string };
 
 export interface KvState {
@@ -105,7 +106,7 @@ export function kvHistoryModel(
       if (op.key === undefined)
         throw new ModelMismatchError('kv', op, 'a kv operation needs a key');
       const { input, output } = registerOperation('kv', op, true);
-      (input as KvInput).key = typeof op.key === 'string' ? op.key : String(op.key);
+      (input as KvInput).key = keyName(op.key);
       return { input: input as KvInput, output };
     },
     source: { module: moduleUrl, exportName: 'porcupineModel', args: ['kv', initial ?? null] },

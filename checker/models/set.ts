@@ -8,7 +8,7 @@ import type { Model } from '../porcupine/index.js';
 import { hashString, UNKNOWN } from '../porcupine/index.js';
 import type { HistoryModel } from './history-model.js';
 import { ModelMismatchError, observed } from './history-model.js';
-import { elementKey } from './values.js';
+import { canonText, elementKey } from './values.js';
 
 export type SetInput = { f: 'add'; value: string } | { f: 'read' };
 /** A read's output: the sorted element texts; add outputs true. */
@@ -101,7 +101,7 @@ export function setHistoryModel(moduleUrl: string): HistoryModel<SetState, SetIn
           throw new ModelMismatchError(
             'set',
             op,
-            `a read must return an array, got ${JSON.stringify(out)}`,
+            `a read must return an array, got ${canonText(out)}`,
           );
         }
         return { input: { f: 'read' }, output: out.map(elementKey).sort() };

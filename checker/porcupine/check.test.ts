@@ -1,9 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { Slot } from '../testing/histories.js';
+import { assignProcesses, processChoice } from '../testing/histories.js';
 import type { KeyedInput } from '../testing/keyed-register.js';
 import { keyedRegister, keyedRegisterSource } from '../testing/keyed-register.js';
 import { bruteForceLinearizable, isLinearizablePrefix } from '../testing/oracle.js';
-import { checkOperations, completeModel, fromNondeterministic, UNKNOWN } from './index.js';
+import {
+  checkOperations,
+  completeModel,
+  fromNondeterministic,
+  NOTHING_TO_CHECK,
+  UNKNOWN,
+} from './index.js';
 import { checkOperationsParallel, maxConcurrency } from './parallel.js';
 import type { Operation } from './types.js';
 
@@ -18,9 +26,10 @@ function op(
   call: number,
   ret: number,
   output?: number,
+  clientId = 0,
 ): Operation<Input, number> {
   return {
-    clientId: 0,
+    clientId,
     input: { key, f, value },
     call,
     return: ret,
@@ -36,11 +45,77 @@ function hardHistory(n: number, key = 'k'): Operation<Input, number>[] {
 }
 
 describe('checkOperations', () => {
-  it('treats a call at the instant of another return as concurrent', () => {
-    const ops = [op('k', 'write', 1, 0, 5), op('k', 'read', 0, 5, 6)];
+  it("treats a call at the instant of another client's return as concurrent", () => {
+    const ops = [op('k', 'write', 1, 0, 5, undefined, 1), op('k', 'read', 0, 5, 6, undefined, 2)];
     expect(checkOperations(register, ops).valid).toBe(true);
-    const later = [op('k', 'write', 1, 0, 5), op('k', 'read', 0, 6, 7)];
+    const later = [op('k', 'write', 1, 0, 5, undefined, 1), op('k', 'read', 0, 6, 7, undefined, 2)];
     expect(checkOperations(register, later).valid).toBe(false);
+  });
+
+  it("keeps a client's own order when its next call is at the instant of its return", () => {
+    // One client wrote 1, then read 0: the read came after the write, whatever the clock says.
+    const ops = [op('k', 'write', 1, 0, 5, undefined, 1), op('k', 'read', 0, 5, 6, undefined, 1)];
+    expect(checkOperations(register, ops).valid).toBe(false);
+    expect(checkOperations(register, ops, { partition: false }).valid).toBe(false);
+    // Zero-length ops of one client, all at one instant, still in the client's order.
+    const instant = [
+      op('k', 'write', 1, 5, 5, undefined, 1),
+      op('k', 'write', 2, 5, 5, undefined, 1),
+      op('k', 'read', 2, 5, 7, undefined, 1),
+    ];
+    expect(checkOperations(register, instant).valid).toBe(true);
+    const stale = [...instant.slice(0, 2), op('k', 'read', 1, 5, 7, undefined, 1)];
+    expect(checkOperations(register, stale).valid).toBe(false);
+  });
+
+  it("searches keys tied by a client's order together, and says which", () => {
+    // Store buffering: client 1 writes a then reads b, client 2 writes b then reads a, each
+    // read invoked at the instant the client's write returned. Each key alone is linearizable
+    // (its read may go first); together they are not: each read comes after its client's
+    // write, and one of the writes comes first.
+    const ops = [
+      op('a', 'write', 1, 0, 5, undefined, 1),
+      op('b', 'write', 1, 0, 5, undefined, 2),
+      op('b', 'read', 0, 5, 9, undefined, 1),
+      op('a', 'read', 0, 5, 9, undefined, 2),
+    ];
+    const r = checkOperations(register, ops, { verbose: true });
+    expect(r.valid).toBe(false);
+    expect(r.partitions.map((p) => [p.key, p.keys, p.operations])).toEqual([['a', ['a', 'b'], 4]]);
+    expect(bruteForceLinearizable(register, ops)).toBe(false);
+    // The same reads by two other clients: nothing ties the keys, and the reads may go first.
+    const apart = ops.map((o, i) => (o.input.f === 'read' ? { ...o, clientId: 3 + i } : o));
+    const ok = checkOperations(register, apart);
+    expect(ok.valid).toBe(true);
+    expect(ok.partitions.map((p) => [p.key, p.keys])).toEqual([
+      ['a', undefined],
+      ['b', undefined],
+    ]);
+  });
+
+  it('gives unknown, saying why, when no operation completed', () => {
+    for (const ops of [
+      [],
+      [{ ...op('k', 'write', 1, 0, 1), return: Number.POSITIVE_INFINITY, output: UNKNOWN }],
+      [{ ...op('k', 'read', 1, 0, 1), return: Number.POSITIVE_INFINITY, output: UNKNOWN }],
+    ] as Operation<Input, number>[][]) {
+      const r = checkOperations(register, ops);
+      expect(r.valid).toBe('unknown');
+      expect(r.reason).toBe(NOTHING_TO_CHECK);
+      expect(r.partitions).toEqual([]);
+    }
+    // A key with nothing completed, beside one with something, is just linearizable.
+    const mixed: Operation<Input, number>[] = [
+      { ...op('a', 'write', 1, 0, 1), return: Number.POSITIVE_INFINITY, output: UNKNOWN },
+      op('b', 'write', 1, 0, 1),
+    ];
+    const r = checkOperations(register, mixed);
+    expect(r.valid).toBe(true);
+    expect(r.reason).toBeUndefined();
+    expect(r.partitions.map((p) => [p.key, p.valid])).toEqual([
+      ['a', true],
+      ['b', true],
+    ]);
   });
 
   it('lets an indeterminate operation take effect late, or never', () => {
@@ -115,6 +190,7 @@ describe('checkOperations', () => {
   });
 });
 
+/** Tiny histories on one key; clients run ops in turn, some called at their last return. */
 const smallOps = fc
   .array(
     fc.record({
@@ -123,20 +199,32 @@ const smallOps = fc
       call: fc.integer({ min: 0, max: 10 }),
       len: fc.integer({ min: 0, max: 5 }),
       open: fc.integer({ min: 0, max: 5 }),
+      client: processChoice,
     }),
     { minLength: 1, maxLength: 8 },
   )
-  .map((xs) =>
-    xs.map(
-      (x): Operation<Input, number> => ({
-        clientId: 0,
+  .map((xs) => {
+    const slots: Slot[] = xs.map((x) => ({
+      call: x.call,
+      ret: x.open === 0 ? Number.POSITIVE_INFINITY : x.call + x.len,
+      goesOn: x.open !== 0,
+      latestCall: Number.POSITIVE_INFINITY,
+      shift: true,
+    }));
+    const { process } = assignProcesses(
+      slots,
+      xs.map((x) => x.client),
+    );
+    return xs.map(
+      (x, i): Operation<Input, number> => ({
+        clientId: process[i]!,
         input: { key: 'k', f: x.f, value: x.value },
-        call: x.call,
-        return: x.open === 0 ? Number.POSITIVE_INFINITY : x.call + x.len,
+        call: slots[i]!.call,
+        return: slots[i]!.ret,
         output: x.open === 0 ? UNKNOWN : x.f === 'read' ? x.value : 0,
       }),
-    ),
-  );
+    );
+  });
 
 describe('verbose evidence', () => {
   it('longest prefixes are linearizable, of one length, distinct; stuck operations cannot be placed', () => {
@@ -144,6 +232,10 @@ describe('verbose evidence', () => {
     fc.assert(
       fc.property(smallOps, (ops) => {
         const r = checkOperations(register, ops, { verbose: true });
+        if (ops.every((o) => o.return === Number.POSITIVE_INFINITY)) {
+          expect(r.valid).toBe('unknown');
+          return;
+        }
         expect(r.valid).toBe(bruteForceLinearizable(register, ops));
         const p = r.partitions[0]!;
         const info = p.info!;
@@ -243,6 +335,29 @@ describe('checkOperationsParallel', () => {
       if (one.valid === false) invalid++;
     }
     expect(invalid).toBeGreaterThan(0);
+  });
+
+  it('searches keys tied by a client on a worker as one partition, naming its keys', async () => {
+    const ops = [
+      op('a', 'write', 1, 0, 5, undefined, 1),
+      op('b', 'write', 1, 0, 5, undefined, 2),
+      op('b', 'read', 0, 5, 9, undefined, 1),
+      op('a', 'read', 0, 5, 9, undefined, 2),
+      op('c', 'write', 1, 0, 5, undefined, 3),
+    ];
+    const signal = new AbortController().signal;
+    const r = await checkOperationsParallel(source, ops, { workers: 1, decideAll: true, signal });
+    expect(r.valid).toBe(false);
+    expect(r.partitions.map((p) => [p.key, p.keys, p.valid])).toEqual([
+      ['a', ['a', 'b'], false],
+      ['c', undefined, true],
+    ]);
+    const empty = await checkOperationsParallel(source, [], { workers: 1, signal });
+    expect([empty.valid, empty.reason, empty.partitions]).toEqual([
+      'unknown',
+      NOTHING_TO_CHECK,
+      [],
+    ]);
   });
 
   it('cancels the other partitions after the first illegal one, and carries timeouts', async () => {

@@ -5,7 +5,7 @@
  */
 import type { CompleteModel } from './model.js';
 import { completeModel } from './model.js';
-import { searchPartition } from './search.js';
+import { processPredecessors, searchPartition } from './search.js';
 import type {
   CheckOptions,
   CheckResult,
@@ -27,6 +27,8 @@ export const DEFAULT_MAX_CACHE_ENTRIES = 4_000_000;
 
 export interface Partition<I, O> {
   key: string;
+  /** When several keys had to be searched together (see partitionOperations): all of them. */
+  keys?: string[];
   /** Operations to search, indeterminate read-only ones already dropped. */
   ops: Operation<I, O>[];
 }
@@ -34,25 +36,84 @@ export interface Partition<I, O> {
 /**
  * Splits a history into partitions (in order of each key's first operation) and drops
  * indeterminate read-only operations, which can never change what the others observe.
+ *
+ * A client's operation that returns at the very time its next one is called, on another key,
+ * ties the two keys: their order is the client's, which neither key's search alone would see
+ * (searched apart, each key could pick an order of the tied instants that the other
+ * contradicts). Tied keys are searched as one partition, named after its first key, with
+ * `keys` listing them all.
  */
 export function partitionOperations<S, I, O>(
   model: CompleteModel<S, I, O>,
   ops: readonly Operation<I, O>[],
   partition: boolean,
 ): Partition<I, O>[] {
-  const byKey = new Map<string, Operation<I, O>[]>();
+  const kept: Operation<I, O>[] = [];
+  const keyOf: string[] = [];
   for (const op of ops) {
     if (op.return === Number.POSITIVE_INFINITY && model.readOnly(op.input)) continue;
-    const key = partition ? model.partitionKey(op.input) : '';
-    let list = byKey.get(key);
-    if (list === undefined) {
-      list = [];
-      byKey.set(key, list);
-    }
-    list.push(op);
+    kept.push(op);
+    keyOf.push(partition ? model.partitionKey(op.input) : '');
   }
-  if (byKey.size === 0) return [{ key: '', ops: [] }];
-  return [...byKey].map(([key, list]) => ({ key, ops: list }));
+  // Union-find over keys tied by a client's order.
+  const parent = new Map<string, string>();
+  const root = (k: string): string => {
+    let r = k;
+    while (parent.has(r)) r = parent.get(r)!;
+    return r;
+  };
+  if (partition) {
+    const before = processPredecessors(kept as readonly Operation<unknown, unknown>[]);
+    for (let i = 0; i < kept.length; i++) {
+      const p = before[i]!;
+      if (p < 0) continue;
+      const a = root(keyOf[p]!);
+      const b = root(keyOf[i]!);
+      if (a !== b) parent.set(b, a);
+    }
+  }
+  const byRoot = new Map<string, { keys: string[]; ops: Operation<I, O>[] }>();
+  const seenKeys = new Set<string>();
+  for (let i = 0; i < kept.length; i++) {
+    const key = keyOf[i]!;
+    const r = root(key);
+    let part = byRoot.get(r);
+    if (part === undefined) {
+      part = { keys: [], ops: [] };
+      byRoot.set(r, part);
+    }
+    if (!seenKeys.has(key)) {
+      seenKeys.add(key);
+      part.keys.push(key);
+    }
+    part.ops.push(kept[i]!);
+  }
+  if (byRoot.size === 0) return [{ key: '', ops: [] }];
+  return [...byRoot.values()].map(({ keys, ops: list }) =>
+    keys.length > 1 ? { key: keys[0]!, keys, ops: list } : { key: keys[0]!, ops: list },
+  );
+}
+
+/** Why a check with no operation that returned is "unknown": there is nothing to judge. */
+export const NOTHING_TO_CHECK = 'no completed operations to check';
+
+/**
+ * The result for a history in which no operation completed (none, or only indeterminate
+ * ones): any model accepts it, which proves nothing, so the verdict is "unknown". Undefined
+ * when some operation completed. (A partition with nothing completed, in a history with
+ * something, is linearizable as usual.)
+ */
+export function nothingToCheck<I, O>(
+  ops: readonly Operation<I, O>[],
+  start: number,
+): CheckResult<I, O> | undefined {
+  if (ops.some((op) => op.return !== Number.POSITIVE_INFINITY)) return undefined;
+  return {
+    valid: 'unknown',
+    reason: NOTHING_TO_CHECK,
+    partitions: [],
+    elapsedMs: Date.now() - start,
+  };
 }
 
 /** The combined verdict of partitions: false beats unknown beats true. */
@@ -103,6 +164,7 @@ export function checkPartition<S, I, O>(
     operations: part.ops.length,
     elapsedMs: 0,
   };
+  if (part.keys !== undefined) result.keys = part.keys;
   if (outcome.reason !== undefined) result.reason = outcome.reason;
   if (budget.verbose) {
     let longest = outcome.longest ?? [];
@@ -182,6 +244,7 @@ export function stuckOperations<S, I, O>(
   prefix: readonly number[],
 ): number[] {
   const placed = new Uint8Array(ops.length);
+  const before = processPredecessors(ops as readonly Operation<unknown, unknown>[]);
   let state = model.init();
   for (const i of prefix) {
     placed[i] = 1;
@@ -195,6 +258,8 @@ export function stuckOperations<S, I, O>(
   const eligible: number[] = [];
   for (let i = 0; i < ops.length; i++) {
     const o = ops[i]!;
+    const after = before[i]!;
+    if (after >= 0 && !placed[after]) continue; // its client's previous op comes first
     if (!placed[i] && o.return !== Number.POSITIVE_INFINITY && o.call <= horizon) eligible.push(i);
   }
   const rejected = eligible.filter(
@@ -230,6 +295,8 @@ export function checkOperations<S, I, O>(
   options: CheckOptions = {},
 ): CheckResult<I, O> {
   const start = Date.now();
+  const empty = nothingToCheck(ops, start);
+  if (empty !== undefined) return empty;
   const complete = completeModel(model);
   const budget: PartitionBudget = resolveBudget(options, start);
   const stop = signalStop(options.signal);

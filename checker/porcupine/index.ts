@@ -9,6 +9,7 @@ export {
   checkOperations,
   combineVerdicts,
   DEFAULT_MAX_CACHE_ENTRIES,
+  NOTHING_TO_CHECK,
   partitionOperations,
   stuckOperations,
 } from './check.js';

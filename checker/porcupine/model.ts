@@ -61,7 +61,8 @@ export function defaultHash(value: unknown): number {
 export function stableStringify(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     if (value === undefined) return 'undefined';
-    if (typeof value === 'bigint') return `${value}n`;
+    // A bare integer literal, as JSON readers that keep big integers read it back.
+    if (typeof value === 'bigint') return value.toString();
     return JSON.stringify(value) ?? String(value);
   }
   if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;

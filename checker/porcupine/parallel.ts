@@ -15,6 +15,7 @@ import {
   checkPartitionsInTurn,
   combineVerdicts,
   DEFAULT_MAX_CACHE_ENTRIES,
+  nothingToCheck,
   partitionOperations,
   resolveBudget,
 } from './check.js';
@@ -162,6 +163,8 @@ export async function checkOperationsParallel<I, O>(
   model?: Model<unknown, I, O>,
 ): Promise<CheckResult<I, O>> {
   const start = Date.now();
+  const empty = nothingToCheck(ops, start);
+  if (empty !== undefined) return empty;
   const complete = completeModel((model ?? (await loadModel(source))) as Model<unknown, I, O>);
   const parts = partitionOperations(complete, ops, options.partition !== false);
   const workers = workerCount(options.workers, parts as Partition<unknown, unknown>[]);
@@ -226,6 +229,9 @@ async function runWithWorkers<I, O>(
   if (signal?.aborted) stopAll();
   signal?.addEventListener('abort', onAbort);
   const record = (i: number, r: PartitionResult<I, O>): void => {
+    // Workers are handed keys and operations only.
+    const keys = parts[i]!.keys;
+    if (keys !== undefined) r.keys = keys;
     results[i] = r;
     if (r.valid === false && !decideAll) stopAll();
   };
@@ -327,6 +333,7 @@ async function runWithWorkers<I, O>(
       const p = parts[i]!;
       out.push({
         key: p.key,
+        ...(p.keys !== undefined ? { keys: p.keys } : {}),
         valid: 'unknown',
         reason: 'cancelled',
         operations: p.ops.length,

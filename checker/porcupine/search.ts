@@ -3,7 +3,8 @@
  *
  * Every operation contributes a call entry and a return entry, ordered by time; intervals are
  * closed, so at equal times calls come before returns (a call at the instant of another's
- * return is concurrent with it). The entries form a doubly-linked list. The search walks the
+ * return is concurrent with it), except within one client: its operations keep their order
+ * (see processPredecessors). The entries form a doubly-linked list. The search walks the
  * list from its head: at a call entry it tries to linearize that operation next (the model
  * accepts it, and the resulting (linearized set, state) was not explored before), lifting the
  * operation's two entries out of the list and starting again from the head; reaching a return
@@ -51,6 +52,36 @@ function zobristKeys(n: number): Int32Array {
     z[i] = x;
   }
   return z;
+}
+
+/**
+ * Process order where the clock cannot show it: for each operation, the operation of the same
+ * client that must be linearized before it although real time allows either order, or -1.
+ * A client runs one operation at a time, so its next operation starts after the previous one
+ * returned; when the clock gives both instants the same time, the entries alone would make
+ * the two concurrent. A client's operations are taken in order of call (then return, then
+ * position); the constraint is added only for a finite return equal to the next call (an
+ * earlier return already orders them; a later one, overlapping, is not one client's order).
+ */
+export function processPredecessors(ops: readonly Operation<unknown, unknown>[]): Int32Array {
+  const before = new Int32Array(ops.length).fill(-1);
+  const byClient = new Map<number, number[]>();
+  for (let i = 0; i < ops.length; i++) {
+    const list = byClient.get(ops[i]!.clientId);
+    if (list === undefined) byClient.set(ops[i]!.clientId, [i]);
+    else list.push(i);
+  }
+  for (const list of byClient.values()) {
+    if (list.length < 2) continue;
+    list.sort((a, b) => ops[a]!.call - ops[b]!.call || ops[a]!.return - ops[b]!.return || a - b);
+    for (let k = 1; k < list.length; k++) {
+      const a = ops[list[k - 1]!]!;
+      if (a.return !== Number.POSITIVE_INFINITY && a.return === ops[list[k]!]!.call) {
+        before[list[k]!] = list[k - 1]!;
+      }
+    }
+  }
+  return before;
 }
 
 /** Entry ids: 2i is operation i's call, 2i+1 its return. */
@@ -118,6 +149,7 @@ export function searchPartition<S, I, O>(params: SearchParams<S, I, O>): SearchO
   const stackState: (S | undefined)[] = new Array(n);
   const cache = new StateCache<S>(model.equal, params.maxCacheEntries);
 
+  const before = processPredecessors(ops as readonly Operation<unknown, unknown>[]);
   const viable = model.viability?.(ops);
   const pending = viable ? new Int32Array(n) : new Int32Array(0);
 
@@ -196,7 +228,11 @@ export function searchPartition<S, I, O>(params: SearchParams<S, I, O>): SearchO
     if (entry < HEAD && (entry & 1) === 0) {
       const i = entry >> 1;
       const op = ops[i]!;
-      const ns = model.step(state, op.input, op.output);
+      // Not before its client's previous operation (see processPredecessors).
+      const ns =
+        before[i]! >= 0 && !linearized(before[i]!)
+          ? undefined
+          : model.step(state, op.input, op.output);
       if (ns !== undefined) {
         const p = bitPos[i]!;
         const bit = 1 << (p & 31);

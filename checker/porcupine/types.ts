@@ -14,7 +14,10 @@ export type Unknown = typeof UNKNOWN;
 
 /** One operation as the checker sees it: an interval [call, return] with its input and output. */
 export interface Operation<I, O> {
-  /** The client (process) that issued it. A client runs one operation at a time. */
+  /**
+   * The client (process) that issued it. A client runs one operation at a time, so its
+   * operations are ordered even when one returns at the very time the next is called.
+   */
   clientId: number;
   input: I;
   /** Invocation time. */
@@ -131,6 +134,8 @@ export interface PartitionInfo<I, O> {
 export interface PartitionResult<I, O> {
   /** The partition key; "" when the history was searched as one. */
   key: string;
+  /** Keys searched together because a client's order ties them (the first is `key`). */
+  keys?: string[];
   valid: Verdict;
   reason?: UnknownReason;
   /** Operations searched (after dropping indeterminate read-only ones). */
@@ -141,6 +146,8 @@ export interface PartitionResult<I, O> {
 
 export interface CheckResult<I, O> {
   valid: Verdict;
+  /** Why the verdict is "unknown" when no partition says: nothing completed to be checked. */
+  reason?: string;
   /** Partitions decided (or left unknown); when not deciding all, those after the first illegal one may be absent. */
   partitions: PartitionResult<I, O>[];
   elapsedMs: number;

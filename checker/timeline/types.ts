@@ -5,6 +5,8 @@ import type { PartitionInfo, Verdict } from '../porcupine/types.js';
 /** What the timeline needs of one partition of a linearizability result (verbose for evidence). */
 export interface TimelinePartition {
   key: string;
+  /** Every key searched in this partition (keys a process's order ties), when more than one. */
+  keys?: readonly string[];
   valid: Verdict;
   reason?: string;
   operations: number;

@@ -1,4 +1,5 @@
 import type { ClientOp } from '../history/client-op.js';
+import { keyName } from '../models/values.js';
 import type { LinearizationStep, PartitionInfo } from '../porcupine/types.js';
 import type { TimelinePartition } from './types.js';
 
@@ -96,9 +97,11 @@ function linearizationPoints(
 function partitionMembers(ops: readonly ClientOp[], p: TimelinePartition): number[] {
   const members = new Set<number>();
   for (const o of p.info?.operations ?? []) if (o.id !== undefined) members.add(o.id);
+  // Partition names are the models' key names (1 and "1" differ), so match by the same name.
+  const names = new Set(p.keys ?? [p.key]);
   ops.forEach((op, i) => {
     if (members.has(i)) return;
-    if (p.key === '' || (op.key !== undefined && String(op.key) === p.key)) members.add(i);
+    if (p.key === '' || (op.key !== undefined && names.has(keyName(op.key)))) members.add(i);
   });
   return [...members].sort((a, b) => ops[a]!.call - ops[b]!.call || a - b);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseJson } from '../../../checker/history/json.js';
 import { UsageError } from '../exit-codes.js';
 
 export const HISTORY_FORMATS = ['auto', 'jsonl', 'edn', 'jepsen-log', 'edn-lines'] as const;
@@ -7,7 +8,8 @@ export type HistoryFormat = (typeof HISTORY_FORMATS)[number];
 /** `--initial VALUE`: a JSON value (`0`, `null`, `'"x"'`, `'[1,2]'`). */
 const initialSchema = z.string().transform((s, ctx) => {
   try {
-    return JSON.parse(s) as unknown;
+    // Integers beyond 2^53 stay exact, as in histories.
+    return parseJson(s);
   } catch {
     ctx.addIssue({
       code: 'custom',

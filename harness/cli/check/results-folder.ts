@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseJson } from '../../../checker/history/json.js';
 import { UsageError } from '../exit-codes.js';
 
 /**
@@ -45,7 +46,7 @@ export async function readTestCheck(dir: string): Promise<TestCheck> {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJson(text);
   } catch (e) {
     throw new UsageError(`${file}: not JSON: ${(e as Error).message}`);
   }
