@@ -42,12 +42,20 @@ export interface ErrorRule {
   /** Recorded as the completion's `error`. */
   name: string;
   type: ErrorClass;
+  /**
+   * For a `fail`: the system refused for want of nodes (connection refused, too few replicas
+   * reachable), not a definite answer such as a cas whose precondition did not hold. Recorded
+   * as `unavailable: true` on the completion; availability counts such ops as outages.
+   */
+  unavailable?: boolean;
   match(error: unknown): boolean;
 }
 
 export interface Classified {
   type: ErrorClass;
   error: string;
+  /** The matching rule says `unavailable` (see ErrorRule). */
+  unavailable?: true;
 }
 
 /** An error a client raises on purpose, with a code its registry knows. */
@@ -88,7 +96,11 @@ export class ErrorRegistry {
     if (error instanceof OpTimeout) return { type: 'info', error: 'timeout' };
     if (error instanceof RunStopped) return { type: 'info', error: 'aborted: the run stopped' };
     for (const rule of this.rules) {
-      if (rule.match(error)) return { type: rule.type, error: `${rule.name}: ${describe(error)}` };
+      if (rule.match(error)) {
+        const c: Classified = { type: rule.type, error: `${rule.name}: ${describe(error)}` };
+        if (rule.unavailable === true) c.unavailable = true;
+        return c;
+      }
     }
     return { type: 'info', error: describe(error) };
   }

@@ -137,6 +137,46 @@ describe('interpret', () => {
     ]);
   });
 
+  it('marks a fail the rules call unavailable (`unavailable: true`), and no other', async () => {
+    const sink = memorySink();
+    const rules = new ErrorRegistry([
+      { name: 'answer', type: 'fail', match: (e) => e instanceof OpError && e.code === 'no' },
+      {
+        name: 'down',
+        type: 'fail',
+        unavailable: true,
+        match: (e) => e instanceof OpError && e.code === 'down',
+      },
+    ]);
+    let i = 0;
+    const client: Client<Op> = {
+      async invoke() {
+        throw new OpError(i++ % 2 === 0 ? 'no' : 'down', 'refused');
+      },
+      async close() {},
+    };
+    await interpret({
+      gen: limit(
+        4,
+        ops((): Op => ({ f: 'cas', key: 'k', value: [1, 2] })),
+      ),
+      processes: new ProcessTable(1),
+      client: () => client,
+      errors: rules,
+      rng: () => new Rng(1),
+      sink,
+      opTimeoutMs: 60_000,
+      signal: new AbortController().signal,
+    });
+    const fails = sink.events.filter((e) => e.type === 'fail');
+    expect(fails.map((e) => [String(e.error).split(':')[0], e.unavailable])).toEqual([
+      ['answer', undefined],
+      ['down', true],
+      ['answer', undefined],
+      ['down', true],
+    ]);
+  });
+
   it('ends an op at its timeout even when the client ignores the signal', async () => {
     const sink = memorySink();
     const deaf: Client<Op> = { invoke: () => new Promise(() => {}), async close() {} };

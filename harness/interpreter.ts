@@ -184,6 +184,7 @@ export async function interpret<O extends Op>(options: InterpretOptions<O>): Pro
       const c = errors.classify(ctl.signal.aborted ? ctl.signal.reason : e);
       completion = eventFor(process, c.type, op);
       completion.error = c.error;
+      if (c.unavailable === true) completion.unavailable = true;
     } finally {
       slot.startedNs = -1;
       slot.cut = undefined;

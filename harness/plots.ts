@@ -1,23 +1,43 @@
 import type { ClientOp } from '../checker/history/client-op.js';
 import type { HistoryEvent } from '../checker/history/event.js';
-import { nemesisIntervals } from '../checker/timeline/index.js';
+import { HEAL_ALL_KIND, nemesisIntervals } from '../checker/timeline/index.js';
 
 /**
  * `latency.svg` and `rate.svg` for a results folder: plain SVG, no dependencies. Latency is a
- * scatter of each completed op (x: invoke time, y: latency on a log scale), rate is completions
- * per second by outcome; both shade the nemesis intervals, as Jepsen's plots do.
+ * scatter of the completed ops (x: invoke time, y: latency on a log scale), rate is completions
+ * per second by outcome; both shade the nemesis intervals, as Jepsen's plots do, and mark the
+ * final heal. Their size does not grow with the history: the scatter is binned into pixel cells
+ * and the rate into at most one bucket per two pixels.
  */
 
 const W = 900;
 const H = 320;
 const M = { left: 60, right: 110, top: 20, bottom: 40 };
-const COLORS: Record<string, string> = { ok: '#2a9d55', fail: '#d1495b', info: '#e0a100' };
+const PW = W - M.left - M.right;
+const PH = H - M.top - M.bottom;
+const OUTCOMES = ['ok', 'fail', 'info'] as const;
+type Outcome = (typeof OUTCOMES)[number];
+const COLORS: Record<Outcome, string> = { ok: '#2a9d55', fail: '#d1495b', info: '#e0a100' };
 const FAULT_FILL: Record<string, string> = {
   partition: '#9bb8ff',
   kill: '#ffb3b3',
   pause: '#d9c2ff',
+  clock: '#ffd59b',
+  link: '#a8e0d0',
 };
+const OTHER_FAULT_FILL = '#cccccc';
+const HEAL_STROKE = '#333333';
+/**
+ * Side of a latency cell in pixels. A dot is 3.2 px across, so finer cells would only stack dots
+ * on one another. The plot area then holds 183 x 65 cells: at most ~12k dots per outcome.
+ */
+const CELL = 4;
+/** Rate buckets: at most one per two pixels of width. */
+const MAX_BUCKETS = Math.floor(PW / 2);
 
+const TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600];
+
+const isOutcome = (t: string): t is Outcome => t === 'ok' || t === 'fail' || t === 'info';
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function frame(
@@ -26,38 +46,62 @@ function frame(
   body: string,
   yAxis: string,
   events: readonly HistoryEvent[],
+  outcomes: readonly Outcome[],
 ): string {
-  const pw = W - M.left - M.right;
-  const x = (s: number) => M.left + (endS > 0 ? (s / endS) * pw : 0);
-  const shades = nemesisIntervals(events)
-    .filter((iv) => iv.interval)
-    .map((iv) => {
-      const x0 = x(iv.start / 1e9);
-      const x1 = x(Math.min(iv.end, endS * 1e9) / 1e9);
-      const fill = FAULT_FILL[iv.kind] ?? '#dddddd';
-      return `<rect x="${x0.toFixed(1)}" y="${M.top}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="${H - M.top - M.bottom}" fill="${fill}" opacity="0.35"><title>${esc(iv.label)}</title></rect>`;
-    })
-    .join('');
+  const x = (s: number) => M.left + (endS > 0 ? (Math.min(s, endS) / endS) * PW : 0);
+  const shades: string[] = [];
+  const heals: string[] = [];
+  const kinds: string[] = []; // fault kinds drawn, in order of first appearance
+  for (const iv of nemesisIntervals(events)) {
+    if (!iv.interval) continue;
+    const x0 = x(iv.start / 1e9);
+    if (iv.kind === HEAL_ALL_KIND) {
+      heals.push(
+        `<line x1="${x0.toFixed(1)}" y1="${M.top}" x2="${x0.toFixed(1)}" y2="${H - M.bottom}" stroke="${HEAL_STROKE}" stroke-width="1.5" stroke-dasharray="4 3"><title>heal</title></line>`,
+      );
+      continue;
+    }
+    if (!kinds.includes(iv.kind)) kinds.push(iv.kind);
+    const x1 = x(iv.end / 1e9); // an unhealed fault (end Infinity) runs to the right edge
+    const fill = FAULT_FILL[iv.kind] ?? OTHER_FAULT_FILL;
+    shades.push(
+      `<rect x="${x0.toFixed(1)}" y="${M.top}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="${PH}" fill="${fill}" opacity="0.35"><title>${esc(iv.label)}</title></rect>`,
+    );
+  }
   const ticks: string[] = [];
-  const step = endS > 120 ? 30 : endS > 30 ? 10 : endS > 10 ? 2 : 1;
+  // At most a dozen labels, however long the run.
+  const step = TICK_STEPS.find((t) => endS / t <= 12) ?? 3600 * Math.ceil(endS / 3600 / 12);
   for (let s = 0; s <= endS; s += step) {
     ticks.push(
       `<text x="${x(s).toFixed(1)}" y="${H - M.bottom + 16}" font-size="11" text-anchor="middle">${s}</text>`,
     );
   }
-  const legend = [...Object.entries(COLORS), ...Object.entries(FAULT_FILL)]
-    .map(
-      ([k, c], i) =>
-        `<rect x="${W - M.right + 12}" y="${M.top + i * 16}" width="10" height="10" fill="${c}"/><text x="${W - M.right + 26}" y="${M.top + i * 16 + 9}" font-size="11">${k}</text>`,
-    )
-    .join('');
+  // Only what the plot shows: the outcomes drawn, the fault kinds that happened, the heal.
+  const entries: string[] = [];
+  const entry = (label: string, swatch: (y: number) => string) => {
+    const y = M.top + entries.length * 16;
+    entries.push(
+      `${swatch(y)}<text x="${W - M.right + 26}" y="${y + 9}" font-size="11">${esc(label)}</text>`,
+    );
+  };
+  const box = (fill: string) => (y: number) =>
+    `<rect x="${W - M.right + 12}" y="${y}" width="10" height="10" fill="${fill}"/>`;
+  for (const o of outcomes) entry(o, box(COLORS[o]));
+  for (const k of kinds) entry(k, box(FAULT_FILL[k] ?? OTHER_FAULT_FILL));
+  if (heals.length > 0) {
+    entry(
+      'heal',
+      (y) =>
+        `<line x1="${W - M.right + 17}" y1="${y}" x2="${W - M.right + 17}" y2="${y + 10}" stroke="${HEAL_STROKE}" stroke-width="1.5" stroke-dasharray="4 3"/>`,
+    );
+  }
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">` +
-    `<text x="${M.left}" y="14" font-size="13">${esc(title)}</text>${shades}` +
+    `<text x="${M.left}" y="14" font-size="13">${esc(title)}</text>${shades.join('')}` +
     `<line x1="${M.left}" y1="${H - M.bottom}" x2="${W - M.right}" y2="${H - M.bottom}" stroke="#444"/>` +
     `<line x1="${M.left}" y1="${M.top}" x2="${M.left}" y2="${H - M.bottom}" stroke="#444"/>` +
-    `${ticks.join('')}<text x="${M.left + (W - M.left - M.right) / 2}" y="${H - 6}" font-size="11" text-anchor="middle">seconds</text>` +
-    `${yAxis}${body}${legend}</svg>\n`
+    `${ticks.join('')}<text x="${M.left + PW / 2}" y="${H - 6}" font-size="11" text-anchor="middle">seconds</text>` +
+    `${yAxis}${body}${heals.join('')}<g class="legend">${entries.join('')}</g></svg>\n`
   );
 }
 
@@ -65,28 +109,65 @@ function endOf(events: readonly HistoryEvent[]): number {
   return Math.max(1e-9, (events.at(-1)?.time ?? 0) / 1e9);
 }
 
+const latencyMs = (o: ClientOp) => Math.max(0.01, ((o.completion?.time ?? o.call) - o.call) / 1e6);
+
 export function latencySvg(
   title: string,
   ops: readonly ClientOp[],
   events: readonly HistoryEvent[],
 ): string {
   const endS = endOf(events);
-  const pw = W - M.left - M.right;
-  const ph = H - M.top - M.bottom;
-  const done = ops.filter((o) => o.completion !== undefined);
-  const lat = (o: ClientOp) => Math.max(0.01, ((o.completion?.time ?? o.call) - o.call) / 1e6);
-  const maxMs = Math.max(10, ...done.map(lat));
+  let maxMs = 10;
+  for (const o of ops) if (o.completion !== undefined) maxMs = Math.max(maxMs, latencyMs(o));
   const decades = Math.ceil(Math.log10(maxMs)) + 2; // from 0.01 ms
-  const y = (ms: number) => M.top + ph - ((Math.log10(ms) + 2) / decades) * ph;
-  // At most ~20k points: an evenly spaced sample beyond that.
-  const every = Math.max(1, Math.ceil(done.length / 20_000));
+  const y = (ms: number) => M.top + PH - ((Math.log10(ms) + 2) / decades) * PH;
+  const xOf = (o: ClientOp) => M.left + (o.call / 1e9 / endS) * PW;
+
+  // Per outcome and cell, the slowest op in it (its latency and x; 0: empty cell). Every op lies
+  // in a drawn cell, and the slowest op of all is drawn exactly where it is.
+  const cols = Math.ceil(PW / CELL);
+  const rows = Math.ceil(PH / CELL);
+  const cell = (px: number, origin: number, n: number) =>
+    Math.min(n - 1, Math.max(0, Math.floor((px - origin) / CELL)));
+  const slowest = new Map<Outcome, { ms: Float64Array; x: Float64Array }>();
+  let top: ClientOp | undefined;
+  let topMs = 0;
+  for (const o of ops) {
+    const type = o.completion?.type;
+    if (type === undefined || !isOutcome(type)) continue;
+    const ms = latencyMs(o);
+    const cx = xOf(o);
+    const i = cell(y(ms), M.top, rows) * cols + cell(cx, M.left, cols);
+    let grid = slowest.get(type);
+    if (grid === undefined) {
+      grid = { ms: new Float64Array(cols * rows), x: new Float64Array(cols * rows) };
+      slowest.set(type, grid);
+    }
+    if (ms > grid.ms[i]!) {
+      grid.ms[i] = ms;
+      grid.x[i] = cx;
+    }
+    if (ms > topMs) {
+      top = o;
+      topMs = ms;
+    }
+  }
+  const outcomes = OUTCOMES.filter((o) => slowest.has(o));
   const dots: string[] = [];
-  for (let i = 0; i < done.length; i += every) {
-    const o = done[i]!;
-    const cx = M.left + (o.call / 1e9 / endS) * pw;
-    const status = o.completion?.type ?? 'info';
+  for (const o of outcomes) {
+    const grid = slowest.get(o)!;
+    dots.push(`<g fill="${COLORS[o]}">`);
+    for (let i = 0; i < grid.ms.length; i++) {
+      const ms = grid.ms[i]!;
+      if (ms === 0) continue;
+      dots.push(`<circle cx="${grid.x[i]!.toFixed(1)}" cy="${y(ms).toFixed(1)}" r="1.6"/>`);
+    }
+    dots.push('</g>');
+  }
+  if (top !== undefined) {
+    // A ring around the slowest op, so the extreme stays findable among the dots.
     dots.push(
-      `<circle cx="${cx.toFixed(1)}" cy="${y(lat(o)).toFixed(1)}" r="1.6" fill="${COLORS[status] ?? '#888'}"/>`,
+      `<circle class="slowest" cx="${xOf(top).toFixed(1)}" cy="${y(topMs).toFixed(1)}" r="4" fill="none" stroke="#222"><title>slowest: ${topMs.toFixed(1)} ms, ${esc(top.f)} invoked at ${(top.call / 1e9).toFixed(1)} s</title></circle>`,
     );
   }
   const yTicks: string[] = [];
@@ -97,9 +178,9 @@ export function latencySvg(
     );
   }
   yTicks.push(
-    `<text x="12" y="${M.top + ph / 2}" font-size="11" transform="rotate(-90 12 ${M.top + ph / 2})">latency (ms)</text>`,
+    `<text x="12" y="${M.top + PH / 2}" font-size="11" transform="rotate(-90 12 ${M.top + PH / 2})">latency (ms)</text>`,
   );
-  return frame(`${title}: latency`, endS, dots.join(''), yTicks.join(''), events);
+  return frame(`${title}: latency`, endS, dots.join(''), yTicks.join(''), events, outcomes);
 }
 
 export function rateSvg(
@@ -108,24 +189,34 @@ export function rateSvg(
   events: readonly HistoryEvent[],
 ): string {
   const endS = endOf(events);
-  const pw = W - M.left - M.right;
-  const ph = H - M.top - M.bottom;
-  const buckets = Math.max(1, Math.ceil(endS));
-  const series: Record<string, number[]> = { ok: [], fail: [], info: [] };
-  for (const k of Object.keys(series)) series[k] = new Array<number>(buckets).fill(0);
+  // Equal buckets over the whole run (no partial last one to dip at the edge), about a second
+  // each until there would be more than MAX_BUCKETS.
+  const buckets = Math.max(1, Math.min(MAX_BUCKETS, Math.ceil(endS)));
+  const bucketS = endS / buckets;
+  const counts = new Map<Outcome, Float64Array>();
   for (const o of ops) {
     const c = o.completion;
-    if (c === undefined || !(c.type in series)) continue;
-    const b = Math.min(buckets - 1, Math.floor(c.time / 1e9));
-    series[c.type]![b]!++;
+    if (c === undefined || !isOutcome(c.type)) continue;
+    let series = counts.get(c.type);
+    if (series === undefined) {
+      series = new Float64Array(buckets);
+      counts.set(c.type, series);
+    }
+    series[Math.min(buckets - 1, Math.floor(c.time / 1e9 / bucketS))]!++;
   }
-  const maxRate = Math.max(1, ...Object.values(series).flat());
-  const y = (r: number) => M.top + ph - (r / maxRate) * ph;
-  const lines = Object.entries(series)
-    .map(([k, v]) => {
-      const pts = v.map(
-        (r, i) => `${(M.left + ((i + 0.5) / endS) * pw).toFixed(1)},${y(r).toFixed(1)}`,
-      );
+  const outcomes = OUTCOMES.filter((o) => counts.has(o));
+  let maxRate = 1;
+  for (const series of counts.values()) {
+    for (const n of series) maxRate = Math.max(maxRate, n / bucketS);
+  }
+  const y = (r: number) => M.top + PH - (r / maxRate) * PH;
+  const lines = outcomes
+    .map((k) => {
+      const pts: string[] = [];
+      counts.get(k)!.forEach((n, i) => {
+        const mid = (i + 0.5) * bucketS;
+        pts.push(`${(M.left + (mid / endS) * PW).toFixed(1)},${y(n / bucketS).toFixed(1)}`);
+      });
       return `<polyline fill="none" stroke="${COLORS[k]}" stroke-width="1.5" points="${pts.join(' ')}"/>`;
     })
     .join('');
@@ -135,6 +226,7 @@ export function rateSvg(
         `<text x="${M.left - 6}" y="${(y(f * maxRate) + 4).toFixed(1)}" font-size="11" text-anchor="end">${Math.round(f * maxRate)}</text>`,
     )
     .join('');
-  const label = `<text x="12" y="${M.top + ph / 2}" font-size="11" transform="rotate(-90 12 ${M.top + ph / 2})">ops/s</text>`;
-  return frame(`${title}: throughput`, endS, lines, yTicks + label, events);
+  const unit = bucketS > 1.5 ? `ops/s (mean over ${bucketS.toFixed(1)} s)` : 'ops/s';
+  const label = `<text x="12" y="${M.top + PH / 2}" font-size="11" transform="rotate(-90 12 ${M.top + PH / 2})">${unit}</text>`;
+  return frame(`${title}: throughput`, endS, lines, yTicks + label, events, outcomes);
 }

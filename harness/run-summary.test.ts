@@ -75,14 +75,14 @@ describe('run summary', () => {
         stats: {
           valid: true,
           availability: {
-            duringFaults: { ops: 200, ok: 100, fraction: 0.5 },
-            outsideFaults: { ops: 0, ok: 0, fraction: null },
+            duringFaults: { ops: 200, ok: 90, answered: 100, fraction: 0.5 },
+            outsideFaults: { ops: 0, ok: 0, answered: 0, fraction: null },
           },
         },
       },
     });
     expect(line).toBe(
-      'availability: 50.0 % ok while faults were active (200 ops), no ops otherwise (0 ops)',
+      'availability: 50.0 % answered while faults were active (200 ops), no ops otherwise (0 ops)',
     );
     expect(availabilityLine({ ...base, checkers: {} })).toBeUndefined();
   });

@@ -59,9 +59,12 @@ export function anomalySentences(results: Results): string[] {
   return out;
 }
 
-const percent = (x: number | null) => (x === null ? 'no ops' : `${(x * 100).toFixed(1)} % ok`);
+// Answered: ok, or a definite no (a cas whose precondition did not hold); not answered: unknown
+// outcomes and refusals for want of nodes (workloads/checkers.ts, `availability`).
+const percent = (x: number | null) =>
+  x === null ? 'no ops' : `${(x * 100).toFixed(1)} % answered`;
 
-/** "availability: 63.2 % ok while faults were active (812 ops), 99.8 % ok otherwise (2,310 ops)". */
+/** "availability: 63.2 % answered while faults were active (812 ops), 99.8 % answered otherwise (2310 ops)". */
 export function availabilityLine(results: Results): string | undefined {
   const a = (results.checkers.stats as { availability?: unknown } | undefined)?.availability as
     | {

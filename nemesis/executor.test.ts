@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { classifyFaultEvent, closingEventFor } from '../checker/timeline/fault-events.js';
 import type { Cluster, Grudge, LinkFault, NodeId } from '../harness/backends/types.js';
 import { healAllRecorded, type NemesisEvent, type NemesisIO, runNemesis } from './executor.js';
 import type { FaultPlan, PlannedFault } from './schema.js';
@@ -188,5 +189,29 @@ describe('runNemesis', () => {
     await healAllRecorded(cluster, t);
     expect(cluster.calls.map((c) => c.call)).toEqual(['healAll']);
     expect(t.events.map((e) => e.f)).toEqual(['heal']);
+  });
+});
+
+describe('the events the executor records, as the timeline reads them', () => {
+  // A Record over every fault kind: a new kind does not compile until it is listed here.
+  const one: Record<PlannedFault['kind'], PlannedFault> = {
+    partition: { kind: 'partition', topology: 'custom', grudge: { n1: ['n2'] } },
+    kill: { kind: 'kill', target: 'one', nodes: ['n1'] },
+    pause: { kind: 'pause', target: 'one', nodes: ['n1'] },
+    link: { kind: 'link', target: 'one', nodes: ['n1'], link: { delayMs: 5 } },
+    clock: { kind: 'clock', target: 'one', offsets: { n1: 100 } },
+  };
+  it.each(Object.entries(one))('%s: the stop event is what closingEventFor gives', async (_, f) => {
+    const t = io();
+    await runNemesis(plan([[0, 0, f]]), new FakeCluster(), t);
+    const [open, close] = t.events.map((e) => e.f);
+    const opened = classifyFaultEvent(open!, () => false);
+    expect(opened.edge).toBe('open');
+    // The runner closes a fault still open at the heal with closingEventFor: the same name.
+    expect(closingEventFor(open!)).toBe(close);
+    expect(classifyFaultEvent(close!, (k) => k === opened.kind)).toEqual({
+      kind: opened.kind,
+      edge: 'close',
+    });
   });
 });

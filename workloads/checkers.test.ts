@@ -12,14 +12,28 @@ const nemesis = (time: number, f: string): HistoryEvent => ({
   f,
 });
 
-const op = (call: number, status: ClientOp['status'], f = 'read'): ClientOp => ({
+const op = (
+  call: number,
+  status: ClientOp['status'],
+  f = 'read',
+  completion: Record<string, unknown> = {},
+): ClientOp => ({
   process: 0,
   f,
   status,
   invoke: { index: 0, time: call, process: 0, type: 'invoke', f },
+  ...(status === 'pending'
+    ? {}
+    : { completion: { index: 1, time: call + 1, process: 0, type: status, f, ...completion } }),
   call,
   return: status === 'ok' || status === 'fail' ? call + 1 : Number.POSITIVE_INFINITY,
 });
+
+/** A fail the client's error rules marked as refused for want of nodes (ECONNREFUSED, 412). */
+const refused = (call: number, f = 'read') =>
+  op(call, 'fail', f, { error: 'connection refused: ECONNREFUSED', unavailable: true });
+/** A cas whose precondition did not hold: a definite answer. */
+const casNo = (call: number) => op(call, 'fail', 'cas', { error: 'cas precondition failed: 409' });
 
 describe('stats: availability during faults vs outside', () => {
   it('splits ops by whether a fault was in effect at their invoke; ignores the final phase', () => {
@@ -35,7 +49,7 @@ describe('stats: availability during faults vs outside', () => {
     ];
     const ops = [
       op(5, 'ok'), // outside
-      op(10, 'fail'), // during (partition from 10)
+      refused(10), // during (partition from 10)
       op(19, 'info'), // during
       op(20, 'ok'), // outside (the partition ended at 20)
       op(42, 'ok'), // during (pause until 45)
@@ -44,8 +58,33 @@ describe('stats: availability during faults vs outside', () => {
       op(55, 'ok', 'replica-read'), // replica reads: left out
     ];
     expect(availability(events, ops)).toEqual({
-      duringFaults: { ops: 3, ok: 1, fraction: 1 / 3 },
-      outsideFaults: { ops: 3, ok: 3, fraction: 1 },
+      duringFaults: { ops: 3, ok: 1, answered: 1, fraction: 1 / 3 },
+      outsideFaults: { ops: 3, ok: 3, answered: 3, fraction: 1 },
+    });
+  });
+
+  it('a cas refused by its precondition is an answer: no faults, every op answered', () => {
+    const ops = [op(1, 'ok', 'write'), casNo(2), op(3, 'ok', 'cas'), casNo(4), op(5, 'ok')];
+    expect(availability([], ops)).toEqual({
+      duringFaults: { ops: 0, ok: 0, answered: 0, fraction: null },
+      outsideFaults: { ops: 5, ok: 3, answered: 5, fraction: 1 },
+    });
+  });
+
+  it('info, pending and refused ops in a fault window are not answered; a cas refusal is', () => {
+    const events = [nemesis(10, 'kill'), nemesis(50, 'start')];
+    const ops = [
+      op(11, 'info', 'write'),
+      op(12, 'pending', 'write'),
+      refused(13),
+      casNo(14),
+      op(15, 'ok'),
+      op(60, 'info'), // outside: unknown outcomes count against the no-fault side too
+      op(61, 'ok'),
+    ];
+    expect(availability(events, ops)).toEqual({
+      duringFaults: { ops: 5, ok: 1, answered: 2, fraction: 2 / 5 },
+      outsideFaults: { ops: 2, ok: 1, answered: 1, fraction: 1 / 2 },
     });
   });
 
@@ -62,6 +101,7 @@ describe('stats: availability during faults vs outside', () => {
           fc.tuple(
             fc.nat(1300),
             fc.constantFrom('ok', 'fail', 'info') as fc.Arbitrary<ClientOp['status']>,
+            fc.boolean(),
           ),
           {
             maxLength: 60,
@@ -77,19 +117,23 @@ describe('stats: availability during faults vs outside', () => {
             ])
             .sort((a, b) => a.t - b.t)
             .map((e) => nemesis(e.t, e.f));
-          const ops = calls.map(([c, s]) => op(c, s));
+          const ops = calls.map(([c, s, down]) =>
+            s === 'fail' && down ? refused(c) : s === 'fail' ? casNo(c) : op(c, s),
+          );
           const inFault = (t: number) => faults.some(([s, d]) => t >= s && t < s + d);
-          const expected = { during: { ops: 0, ok: 0 }, outside: { ops: 0, ok: 0 } };
-          for (const o of ops) {
-            const b = inFault(o.call) ? expected.during : expected.outside;
+          const expected = {
+            during: { ops: 0, ok: 0, answered: 0 },
+            outside: { ops: 0, ok: 0, answered: 0 },
+          };
+          calls.forEach(([c, s, down]) => {
+            const b = inFault(c) ? expected.during : expected.outside;
             b.ops++;
-            if (o.status === 'ok') b.ok++;
-          }
+            if (s === 'ok') b.ok++;
+            if (s === 'ok' || (s === 'fail' && !down)) b.answered++;
+          });
           const got = availability(events, ops);
-          expect(got.duringFaults.ops).toBe(expected.during.ops);
-          expect(got.duringFaults.ok).toBe(expected.during.ok);
-          expect(got.outsideFaults.ops).toBe(expected.outside.ops);
-          expect(got.outsideFaults.ok).toBe(expected.outside.ok);
+          expect(got.duringFaults).toMatchObject(expected.during);
+          expect(got.outsideFaults).toMatchObject(expected.outside);
         },
       ),
       { numRuns: 200 },

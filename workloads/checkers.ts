@@ -3,7 +3,7 @@ import type { HistoryEvent } from '../checker/history/event.js';
 import { isNemesisEvent } from '../checker/history/event.js';
 import { checkLinearizability } from '../checker/linearizability.js';
 import { linearizabilityResults } from '../checker/results.js';
-import { nemesisIntervals } from '../checker/timeline/index.js';
+import { HEAL_ALL_KIND, nemesisIntervals } from '../checker/timeline/index.js';
 import type { CheckerReport, WorkloadChecker } from './types.js';
 
 export interface LinearizabilityCheckerOptions {
@@ -46,18 +46,27 @@ export function linearizabilityChecker(
   };
 }
 
-/** Ok fraction of the ops invoked in one kind of time window. */
+/** How many of the client ops invoked in one kind of time window the system answered. */
 export interface Availability {
   ops: number;
   ok: number;
-  /** ok / ops; null without ops. */
+  /**
+   * ok, or a definite `fail` that is an answer (a cas whose precondition did not hold). Not
+   * answered: `info`, pending, and a `fail` refused for want of nodes (completion
+   * `unavailable: true`, from the client's error rules).
+   */
+  answered: number;
+  /** answered / ops; null without ops. */
   fraction: number | null;
 }
+
+const answered = (op: ClientOp) =>
+  op.status === 'ok' || (op.status === 'fail' && op.completion?.unavailable !== true);
 
 /** The time windows in which a fault was in effect, merged and sorted (ns). */
 export function faultWindows(events: readonly HistoryEvent[]): [number, number][] {
   const raw = nemesisIntervals(events)
-    .filter((iv) => iv.interval && iv.kind !== 'heal-all')
+    .filter((iv) => iv.interval && iv.kind !== HEAL_ALL_KIND)
     .map((iv): [number, number] => [iv.start, iv.end])
     .sort((a, b) => a[0] - b[0]);
   const merged: [number, number][] = [];
@@ -84,9 +93,9 @@ function inWindows(windows: readonly [number, number][], t: number): boolean {
 }
 
 /**
- * Availability during the main phase: the ok fraction of client ops invoked while some fault
- * was in effect vs while none was. Ops from the heal on (final reads, replica reads) are left
- * out: they would flatter the no-fault side.
+ * Availability during the main phase: the answered fraction of client ops invoked while some
+ * fault was in effect vs while none was. Ops from the heal on (final reads, replica reads) are
+ * left out: they would flatter the no-fault side.
  */
 export function availability(
   events: readonly HistoryEvent[],
@@ -95,17 +104,18 @@ export function availability(
   const windows = faultWindows(events);
   const heal = events.find((e) => isNemesisEvent(e) && e.f === 'heal-all-start');
   const healAt = heal?.time ?? Number.POSITIVE_INFINITY;
-  const during = { ops: 0, ok: 0 };
-  const outside = { ops: 0, ok: 0 };
+  const during = { ops: 0, ok: 0, answered: 0 };
+  const outside = { ops: 0, ok: 0, answered: 0 };
   for (const op of ops) {
     if (op.call >= healAt || op.f === 'replica-read') continue;
     const bucket = inWindows(windows, op.call) ? during : outside;
     bucket.ops++;
     if (op.status === 'ok') bucket.ok++;
+    if (answered(op)) bucket.answered++;
   }
-  const done = (b: { ops: number; ok: number }): Availability => ({
+  const done = (b: { ops: number; ok: number; answered: number }): Availability => ({
     ...b,
-    fraction: b.ops === 0 ? null : b.ok / b.ops,
+    fraction: b.ops === 0 ? null : b.answered / b.ops,
   });
   return { duringFaults: done(during), outsideFaults: done(outside) };
 }

@@ -1,3 +1,5 @@
+export type { FaultEdge, FaultEvent } from './fault-events.js';
+export { classifyFaultEvent, closingEventFor, HEAL_ALL_KIND } from './fault-events.js';
 export type { NemesisInterval } from './nemesis.js';
 export { nemesisIntervals } from './nemesis.js';
 export { renderTimeline } from './render.js';

@@ -75,6 +75,45 @@ describe('leaderless error classification', () => {
       error: 'timeout',
     });
   });
+
+  it('412 and refused connections are the store being unavailable; 409 and 400 are answers', () => {
+    const c = (e: unknown) => leaderlessErrors.classify(e);
+    expect(c(new HttpStatusError(412, {}))).toMatchObject({ type: 'fail', unavailable: true });
+    expect(c(err('ECONNREFUSED'))).toMatchObject({ type: 'fail', unavailable: true });
+    expect(c(new HttpStatusError(409, {}))).not.toHaveProperty('unavailable');
+    expect(c(new HttpStatusError(400, {}))).not.toHaveProperty('unavailable');
+  });
+
+  it('an eventual read that failed is unavailable unless its cause was an answer', async () => {
+    const server = http.createServer((req, res) => {
+      const status = Number(/^\/kv\/(\d+)/.exec(req.url ?? '')?.[1] ?? 500);
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: `status ${status}` }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const kv = leaderlessKvClient.open('n1', { host: '127.0.0.1', port });
+    const sig = new AbortController().signal;
+    const readOf = (key: string) =>
+      kv.invoke({ f: 'read', key }, sig).then(
+        () => undefined,
+        (e: unknown) => leaderlessEventualErrors.classify(e),
+      );
+    try {
+      expect(await readOf('412')).toMatchObject({ type: 'fail', unavailable: true });
+      expect(await readOf('503')).toMatchObject({ type: 'fail', unavailable: true });
+      expect(await readOf('400')).toMatchObject({ type: 'fail' });
+      expect(await readOf('400')).not.toHaveProperty('unavailable');
+    } finally {
+      await kv.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    // Nothing listens on a port just closed: refused.
+    const refused = leaderlessKvClient.open('n1', { host: '127.0.0.1', port });
+    const e = await refused.invoke({ f: 'read', key: 'k' }, sig).catch((x: unknown) => x);
+    expect(leaderlessEventualErrors.classify(e)).toMatchObject({ type: 'fail', unavailable: true });
+    await refused.close();
+  });
 });
 
 describe('leaderless lin client', () => {

@@ -71,6 +71,7 @@ export function leaderlessRecipe(binary = leaderlessBinary()): SystemRecipe {
  * Which leaderless answers mean "certainly not applied": every 4xx (the store documents 409 cas
  * precondition failed, 412 too few replicas so nothing was sent, 400/404/405/413 rejected), and a
  * refused connection (the request never reached the node). 5xx, resets and timeouts stay unknown.
+ * 412 and a refused connection are the store being unavailable; 409 is an answer.
  */
 export const leaderlessErrors = new ErrorRegistry([
   {
@@ -79,11 +80,22 @@ export const leaderlessErrors = new ErrorRegistry([
     match: (e) => e instanceof HttpStatusError && e.status === 409,
   },
   {
+    name: 'too few replicas reachable',
+    type: 'fail',
+    unavailable: true,
+    match: (e) => e instanceof HttpStatusError && e.status === 412,
+  },
+  {
     name: 'rejected',
     type: 'fail',
     match: (e) => e instanceof HttpStatusError && e.status >= 400 && e.status < 500,
   },
-  { name: 'connection refused', type: 'fail', match: (e) => hasCode(e, 'ECONNREFUSED') },
+  {
+    name: 'connection refused',
+    type: 'fail',
+    unavailable: true,
+    match: (e) => hasCode(e, 'ECONNREFUSED'),
+  },
   {
     name: 'unknown op',
     type: 'fail',
@@ -147,9 +159,24 @@ class ReadFailed extends OpError {
   }
 }
 
-/** The eventual clients' registry: the store's table, plus failed reads as `fail`. */
+/** Whether the store's table calls `e` an outage: unknown (5xx, reset, ...) or refused for want of nodes. */
+function outage(e: unknown): boolean {
+  const c = leaderlessErrors.classify(e);
+  return c.type === 'info' || c.unavailable === true;
+}
+
+/**
+ * The eventual clients' registry: the store's table, plus failed reads as `fail` (unavailable
+ * unless the cause was a definite answer, e.g. a 400 for a bad request).
+ */
 export const leaderlessEventualErrors = new ErrorRegistry([
   ...leaderlessErrors.rules,
+  {
+    name: 'read failed',
+    type: 'fail',
+    unavailable: true,
+    match: (e) => e instanceof ReadFailed && outage(e.cause),
+  },
   {
     name: 'read failed',
     type: 'fail',

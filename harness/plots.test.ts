@@ -1,0 +1,170 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ClientOp } from '../checker/history/client-op.js';
+import type { HistoryEvent } from '../checker/history/event.js';
+import { prng } from '../checker/history/generate.js';
+import { latencySvg, rateSvg } from './plots.js';
+
+const S = 1e9;
+const nemesis = (timeS: number, f: string): HistoryEvent => ({
+  index: 0,
+  time: timeS * S,
+  process: 'nemesis',
+  type: 'info',
+  f,
+});
+
+function op(call: number, ms: number, type: 'ok' | 'fail' | 'info', f = 'read'): ClientOp {
+  const time = call + ms * 1e6;
+  return {
+    process: 0,
+    f,
+    status: type,
+    invoke: { index: 0, time: call, process: 0, type: 'invoke', f },
+    completion: { index: 0, time, process: 0, type, f },
+    call,
+    return: type === 'info' ? Number.POSITIVE_INFINITY : time,
+  };
+}
+
+/** Tags balance (self-closing ones aside), and text holds no raw `<` or bare `&`. */
+function wellFormed(svg: string): boolean {
+  const stack: string[] = [];
+  for (const [, close, name, self] of svg.matchAll(/<(\/?)([a-zA-Z][\w-]*)[^>]*?(\/?)>/g)) {
+    if (self) continue;
+    if (!close) stack.push(name!);
+    else if (stack.pop() !== name) return false;
+  }
+  const text = svg.replace(/<[^>]*>/g, '');
+  return (
+    stack.length === 0 && svg.startsWith('<svg ') && !text.includes('<') && !/&(?!#\d+;)/.test(text)
+  );
+}
+
+function legendOf(svg: string): string[] {
+  const legend = /<g class="legend">(.*?)<\/g>/.exec(svg);
+  if (legend === null) throw new Error('no legend group');
+  return [...legend[1]!.matchAll(/<text[^>]*>(.*?)<\/text>/g)].map((m) => m[1]!);
+}
+const attr = (el: string, name: string) => Number(new RegExp(` ${name}="([^"]+)"`).exec(el)?.[1]);
+
+/**
+ * A million ops, one invoked every ms for 1000 s, latencies log-uniform from 0.05 to 500 ms
+ * (90 % ok, 7 % fail, 3 % info), and one fail far slower than the rest (5 s, invoked at 500 s).
+ * A partition from 100 to 200 s, a kill from 300 to 310 s, the heal at 995 s.
+ */
+function millionOps(): { ops: ClientOp[]; events: HistoryEvent[] } {
+  const rand = prng(7);
+  const ops: ClientOp[] = new Array(1_000_000);
+  for (let i = 0; i < ops.length; i++) {
+    const r = rand();
+    const type = r < 0.9 ? 'ok' : r < 0.97 ? 'fail' : 'info';
+    ops[i] = op(i * 1e6, 10 ** (rand() * 4 - 1.3), type);
+  }
+  ops[500_000] = op(500 * S, 5000, 'fail');
+  const events = [
+    nemesis(100, 'partition-start'),
+    nemesis(200, 'partition-stop'),
+    nemesis(300, 'kill'),
+    nemesis(310, 'start'),
+    nemesis(995, 'heal-all-start'),
+    nemesis(996, 'heal-all-stop'),
+    { index: 0, time: 1001 * S, process: 0, type: 'ok', f: 'read' } as HistoryEvent,
+  ];
+  return { ops, events };
+}
+
+describe('latency and rate plots of a 1M-op history', () => {
+  let latency = '';
+  let rate = '';
+  beforeAll(() => {
+    const { ops, events } = millionOps();
+    latency = latencySvg('big', ops, events);
+    rate = rateSvg('big', ops, events);
+  });
+
+  it('stay within a size that does not grow with the history', () => {
+    // Latency: at most one dot per outcome per 4 px cell of the 730 x 260 px plot area
+    // (183 x 65 cells, 3 outcomes, ~40 bytes a dot): 1.5 MB at worst, whatever the op count.
+    const dots = latency.match(/<circle /g)?.length ?? 0;
+    expect(dots).toBeLessThanOrEqual(3 * 183 * 65 + 1);
+    expect(latency.length).toBeLessThan(1_500_000);
+    // Rate: at most 365 buckets (one per 2 px) per outcome, ~12 bytes a point.
+    for (const [, points] of rate.matchAll(/points="([^"]*)"/g)) {
+      expect(points!.split(' ').length).toBeLessThanOrEqual(365);
+    }
+    expect(rate.length).toBeLessThan(50_000);
+    expect(rate).toContain('ops/s (mean over 2.7 s)'); // 1001 s in 365 buckets
+  });
+
+  it('are well-formed XML', () => {
+    expect(wellFormed(latency)).toBe(true);
+    expect(wellFormed(rate)).toBe(true);
+  });
+
+  it('draw the slowest op where it is, above every other dot', () => {
+    const ring = /<circle class="slowest"[^>]*>/.exec(latency)?.[0] ?? '';
+    expect(latency).toContain('<title>slowest: 5000.0 ms, read invoked at 500.0 s</title>');
+    const [cx, cy] = [attr(ring, 'cx'), attr(ring, 'cy')];
+    // x: 500 s of 1001 s across the 730 px plot area from x = 60.
+    expect(cx).toBeCloseTo(60 + (500 / 1001) * 730, 0);
+    const fails = /<g fill="#d1495b">(.*?)<\/g>/.exec(latency)?.[1] ?? '';
+    expect(fails).toContain(`<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="1.6"/>`);
+    let highest = Number.POSITIVE_INFINITY; // no spread: tens of thousands of dots
+    for (const m of latency.matchAll(/ cy="([^"]+)" r="1.6"/g)) {
+      highest = Math.min(highest, Number(m[1]));
+    }
+    expect(highest).toBe(cy);
+  });
+
+  it('shade each fault over its interval and mark the heal', () => {
+    const shade = (label: string) =>
+      new RegExp(`<rect [^>]*><title>${label}</title></rect>`).exec(latency)?.[0] ?? '';
+    const partition = shade('partition-start');
+    const kill = shade('kill');
+    expect(partition).toContain('fill="#9bb8ff"');
+    // 100 s of partition, 10 s of kill.
+    expect(attr(partition, 'width') / attr(kill, 'width')).toBeCloseTo(10, 1);
+    const heal = /<line [^>]*><title>heal<\/title><\/line>/.exec(rate)?.[0] ?? '';
+    expect(attr(heal, 'x1')).toBeCloseTo(60 + (995 / 1001) * 730, 0);
+  });
+
+  it('list in the legend what happened, and only that', () => {
+    expect(legendOf(latency)).toEqual(['ok', 'fail', 'info', 'partition', 'kill', 'heal']);
+    expect(legendOf(rate)).toEqual(['ok', 'fail', 'info', 'partition', 'kill', 'heal']);
+  });
+});
+
+describe('latency cells', () => {
+  it('keep the slowest op of each cell: a faster op beside it changes nothing', () => {
+    const end = { index: 0, time: 4 * S, process: 0, type: 'ok', f: 'read' } as HistoryEvent;
+    // 190 and 200 ms at the same time share a 4 px cell (the scale tops out at 1000 ms).
+    const slow = [op(1 * S, 200, 'ok'), op(3 * S, 1000, 'ok')];
+    const both = [op(1 * S, 190, 'ok'), ...slow];
+    const dots = (svg: string) => svg.match(/<circle cx="[^"]+" cy="[^"]+" r="1.6"\/>/g);
+    expect(dots(latencySvg('t', both, [end]))).toHaveLength(2);
+    expect(dots(latencySvg('t', both, [end]))).toEqual(dots(latencySvg('t', slow, [end])));
+  });
+});
+
+describe('plot legends', () => {
+  it('hold only the outcomes and fault kinds present (names escaped)', () => {
+    const ops = [op(1 * S, 2, 'ok'), op(2 * S, 3, 'ok')];
+    const events = [
+      nemesis(1, 'pause'),
+      nemesis(2, 'resume'),
+      nemesis(3, 'a<b>&c-start'),
+      { index: 0, time: 4 * S, process: 0, type: 'ok', f: 'read' } as HistoryEvent,
+    ];
+    for (const svg of [latencySvg('t', ops, events), rateSvg('t', ops, events)]) {
+      expect(legendOf(svg)).toEqual(['ok', 'pause', 'a&#60;b&#62;&#38;c']);
+      expect(wellFormed(svg)).toBe(true);
+    }
+  });
+
+  it('draw an empty history', () => {
+    for (const svg of [latencySvg('t', [], []), rateSvg('t', [], [])]) {
+      expect(legendOf(svg)).toEqual([]);
+      expect(wellFormed(svg)).toBe(true);
+    }
+  });
+});
