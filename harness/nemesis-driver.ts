@@ -1,3 +1,4 @@
+import type { HistoryEvent } from '../checker/history/event.js';
 import type { Capability, Cluster, NodeId } from './backends/types.js';
 import type { NemesisSpec } from './nemesis-spec.js';
 import type { Rng } from './random.js';
@@ -31,5 +32,15 @@ export interface NemesisDriver {
     system: { name: string; clockFaults: boolean },
   ): string[];
   plan(spec: NemesisSpec, nodes: readonly NodeId[], rng: Rng, timeLimitMs: number): unknown;
+  /**
+   * Why the plan holds fewer faults than the spec asks for, naming the setting to change
+   * (undefined: complete). The runner refuses such a run before it starts.
+   */
+  shortfall?(spec: NemesisSpec, plan: unknown): string | undefined;
+  /**
+   * From the recorded history: one sentence per planned fault that was not carried out or
+   * whose primitive failed (empty: every fault happened). Any sentence makes the verdict unknown.
+   */
+  audit?(plan: unknown, events: readonly HistoryEvent[]): string[];
   run(plan: unknown, cluster: Cluster, io: NemesisIO): Promise<void>;
 }

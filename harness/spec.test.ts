@@ -116,6 +116,41 @@ describe('test spec', () => {
     );
   });
 
+  it('is strict at every level: a typo inside workload, nemesis or evidence is named', () => {
+    const typos: [unknown, RegExp][] = [
+      [{ workload: { name: 'register', optons: { keys: 2 } } }, /unknown field optons in workload/],
+      [{ nemesis: { faults: ['kill'], intervall: 3 } }, /unknown field intervall in nemesis/],
+      [{ evidence: { minOkOp: 3 } }, /unknown field minOkOp in evidence/],
+      [{ evidence: { minOkOps: -1 } }, /field evidence.minOkOps: .*got -1/],
+      [{ workloads: 'register' }, /unknown field workloads/],
+    ];
+    for (const [input, message] of typos) {
+      expect(() => parseSpec(input), JSON.stringify(input)).toThrow(message);
+    }
+  });
+
+  it('takes the workload as a bare name, as the flag does (JSON config files too)', () => {
+    expect(parseSpec({ workload: 'kv' }).workload).toEqual({ name: 'kv', options: {} });
+    expect(parseSpec(JSON.parse('{"workload": "register"}')).workload.name).toBe('register');
+    // A flag's options merge onto a config's bare workload name.
+    const merged = parseSpec(specFromFlags({ workloadOpt: ['keys=2'] }, { workload: 'kv' }));
+    expect(merged.workload).toEqual({ name: 'kv', options: { keys: 2 } });
+    expect(parseSpec({}).evidence).toEqual({ minOkOps: 10, minOkOpsPerKey: 1 });
+    expect(parseSpec(specFromFlags({ minOkOps: '0', minOkOpsPerKey: '3' })).evidence).toEqual({
+      minOkOps: 0,
+      minOkOpsPerKey: 3,
+    });
+  });
+
+  it('the example config files in examples/ are valid specs', async () => {
+    for (const name of ['register-chaos.config.ts', 'register-chaos.json']) {
+      const file = fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
+      const s = parseSpec(await loadConfigFile(file), file);
+      expect(s.workload.name, name).toBe('register');
+      expect(s.nemesis.faults, name).toEqual(['partition', 'kill', 'pause']);
+    }
+  });
+
   it('loads TS (defineTest) and JSON config files', async () => {
     const ts = fileURLToPath(new URL('./testing/example-test.config.ts', import.meta.url));
     const s = parseSpec(await loadConfigFile(ts), ts);

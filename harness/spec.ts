@@ -18,10 +18,24 @@ const settingsSchema = z.record(
   z.union([z.string(), z.number(), z.boolean()]).transform(String),
 );
 
-export const workloadSpecSchema = z.object({
+const workloadObjectSchema = z.strictObject({
   name: z.string().min(1),
   /** Workload-specific options, validated by the workload's own schema. */
   options: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** `{name, options}`, or just the name (`"register"`), as the flag takes it. */
+export const workloadSpecSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { name: v } : v),
+  workloadObjectSchema,
+);
+
+/** How much a run must have done before "valid" counts (run-verdict.ts). */
+export const evidenceSchema = z.strictObject({
+  /** Completed ok client ops over the whole run. */
+  minOkOps: z.number().int('expected a whole number of ops').min(0).default(10),
+  /** Completed ok client ops on each key the run touched (workloads checked per key). */
+  minOkOpsPerKey: z.number().int('expected a whole number of ops').min(0).default(1),
 });
 
 export const testSpecSchema = z
@@ -49,10 +63,14 @@ export const testSpecSchema = z
     seed: z.number().int('expected an integer seed').min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     out: z.string().min(1).default('results'),
     settings: settingsSchema.default({}),
+    evidence: evidenceSchema.default({ minOkOps: 10, minOkOpsPerKey: 1 }),
   })
   .strict();
 
-export type TestSpecInput = z.input<typeof testSpecSchema>;
+/** What a config file may write: the schema's input, with the workload's short form typed. */
+export type TestSpecInput = Omit<z.input<typeof testSpecSchema>, 'workload'> & {
+  workload?: string | z.input<typeof workloadObjectSchema>;
+};
 export type TestSpec = z.output<typeof testSpecSchema>;
 /** A spec whose seed has been chosen. */
 export type ResolvedSpec = TestSpec & { name: string; seed: number };
@@ -170,6 +188,8 @@ export interface RunFlags {
   seed?: string;
   systemOpt?: string[];
   out?: string;
+  minOkOps?: string;
+  minOkOpsPerKey?: string;
 }
 
 /** `key=value` pairs as a record; a pair without `=` is a SpecError naming the flag. */
@@ -213,7 +233,9 @@ function defined<T extends object>(o: T): Partial<T> {
  */
 export function specFromFlags(flags: RunFlags, base: unknown = {}): unknown {
   const b = (typeof base === 'object' && base !== null ? base : {}) as Record<string, unknown>;
-  const baseWorkload = (b.workload ?? {}) as Record<string, unknown>;
+  const baseWorkload = (
+    typeof b.workload === 'string' ? { name: b.workload } : (b.workload ?? {})
+  ) as Record<string, unknown>;
   const baseNemesis = (b.nemesis ?? {}) as Record<string, unknown>;
   const workloadOptions = flags.workloadOpt?.length
     ? {
@@ -243,6 +265,13 @@ export function specFromFlags(flags: RunFlags, base: unknown = {}): unknown {
   });
   const nemesis =
     Object.keys(nemesisFlags).length > 0 ? { ...baseNemesis, ...nemesisFlags } : b.nemesis;
+  const evidenceFlags = defined({
+    minOkOps: num(flags.minOkOps),
+    minOkOpsPerKey: num(flags.minOkOpsPerKey),
+  });
+  const baseEvidence = (b.evidence ?? {}) as Record<string, unknown>;
+  const evidence =
+    Object.keys(evidenceFlags).length > 0 ? { ...baseEvidence, ...evidenceFlags } : b.evidence;
   const settings = flags.systemOpt?.length
     ? {
         ...((b.settings as object | undefined) ?? {}),
@@ -265,5 +294,6 @@ export function specFromFlags(flags: RunFlags, base: unknown = {}): unknown {
     seed: num(flags.seed) ?? b.seed,
     out: flags.out ?? b.out,
     settings,
+    evidence,
   });
 }

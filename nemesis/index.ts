@@ -1,10 +1,13 @@
+import type { HistoryEvent } from '../checker/history/event.js';
 import type { Cluster, NodeId } from '../harness/backends/types.js';
 import type { NemesisDriver } from '../harness/nemesis-driver.js';
 import type { Rng } from '../harness/random.js';
+import { auditFaults } from './audit.js';
 import { type NemesisIO, runNemesis } from './executor.js';
-import { planFaults, requiredCapabilities } from './plan.js';
+import { planFaults, planShortfall, requiredCapabilities } from './plan.js';
 import { type FaultPlan, FaultPlanSchema, type NemesisSpecInput } from './schema.js';
 
+export * from './audit.js';
 export * from './executor.js';
 export * from './plan.js';
 export * from './schema.js';
@@ -19,6 +22,10 @@ export const nemesisDriver = {
     rng: Rng,
     timeLimitMs: number,
   ): FaultPlan => planFaults(spec, nodes, rng, timeLimitMs),
+  shortfall: (spec: NemesisSpecInput, plan: unknown): string | undefined =>
+    planShortfall(spec, FaultPlanSchema.parse(plan)),
+  audit: (plan: unknown, events: readonly HistoryEvent[]): string[] =>
+    auditFaults(FaultPlanSchema.parse(plan), events),
   run: async (plan: unknown, cluster: Cluster, io: NemesisIO): Promise<void> => {
     await runNemesis(FaultPlanSchema.parse(plan), cluster, io);
   },

@@ -2,8 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Capability } from '../harness/backends/types.js';
 import { Rng } from '../harness/random.js';
+import { auditFaults } from './audit.js';
 import {
   planFaults,
+  planShortfall,
   requiredCapabilities,
   targetNodes,
   targetSize,
@@ -224,5 +226,95 @@ describe('spec', () => {
       /nemesis\.link\.rateKbit: expected a bandwidth limit in kbit\/s/,
     );
     expect(parseNemesisSpec({ link: { rateKbit: 2000 } }).link).toEqual({ rateKbit: 2000 });
+  });
+});
+
+describe('a plan holds what the spec asks for', () => {
+  it('every asked-for kind is among the first faults, whenever the plan has room for them', () => {
+    fc.assert(
+      fc.property(
+        specs,
+        fc.integer(),
+        fc.integer({ min: 0, max: 120_000 }),
+        (spec, seed, limit) => {
+          const plan = planFaults(spec, NODES, new Rng(seed), limit);
+          const asked = new Set(spec.faults);
+          if (plan.entries.length < asked.size) return;
+          const first = plan.entries.slice(0, asked.size).map((e) => e.fault.kind);
+          expect(new Set(first)).toEqual(asked);
+          expect(planShortfall(spec, plan)).toBeUndefined();
+        },
+      ),
+    );
+  });
+
+  it('a plan too short for the faults asked is named, with the setting to change', () => {
+    const spec = { faults: ['kill' as const], interval: 5 };
+    const plan = planFaults(spec, NODES, new Rng(1), 3000);
+    expect(plan.entries).toEqual([]);
+    expect(planShortfall(spec, plan)).toMatch(
+      /the fault plan for a 3 s run holds no fault at all, but --nemesis asks for kill \(missing: kill\): raise --time-limit to at least \d+ s, or lower --nemesis-interval \(now 5 s\)/,
+    );
+    // The time it names is enough.
+    const needed = Number(/at least (\d+) s/.exec(planShortfall(spec, plan)!)![1]);
+    const longer = planFaults(spec, NODES, new Rng(1), needed * 1000);
+    expect(planShortfall(spec, longer)).toBeUndefined();
+    // Two kinds asked, room for one: the missing kind is named.
+    const two = { faults: ['kill' as const, 'pause' as const], interval: 4, initialQuiet: 0 };
+    const short = planFaults(two, NODES, new Rng(2), 4000);
+    expect(short.entries.length).toBe(1);
+    expect(planShortfall(two, short)).toMatch(
+      /holds only 1 fault \((kill|pause)\).*missing: (pause|kill)/,
+    );
+    // No faults asked: nothing is short.
+    expect(planShortfall({ faults: [] }, planFaults({ faults: [] }, NODES, new Rng(1), 0))).toBe(
+      undefined,
+    );
+  });
+});
+
+describe('auditFaults', () => {
+  const spec = { faults: ['kill' as const, 'pause' as const], interval: 2, initialQuiet: 0 };
+  const plan = planFaults(spec, NODES, new Rng(3), 10_000);
+  const started = (i: number) => ({
+    process: 'nemesis',
+    f: plan.entries[i]!.fault.kind === 'kill' ? 'kill' : 'pause',
+    fault: i,
+  });
+
+  it('is silent when every planned fault started without error', () => {
+    expect(plan.entries.length).toBeGreaterThan(2);
+    expect(
+      auditFaults(
+        plan,
+        plan.entries.map((_, i) => started(i)),
+      ),
+    ).toEqual([]);
+  });
+
+  it('names faults not carried out, and primitives that failed', () => {
+    const events = plan.entries.map((_, i) => started(i));
+    const missing = auditFaults(plan, events.slice(1));
+    expect(missing).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^1 of ${plan.entries.length} planned faults was not carried out \\(the first: fault 1, (kill|pause) n\\d(,n\\d)*, due at 0\\.0 s\\)$`,
+        ),
+      ),
+    ]);
+    const failed = auditFaults(plan, [
+      ...events,
+      { process: 'nemesis', f: 'resume', fault: 1, error: 'n2: no such process' },
+    ]);
+    expect(failed).toEqual([
+      expect.stringMatching(/^fault 2 \(.*\): resume failed: n2: no such process$/),
+    ]);
+    // Client events with the same fields are not the nemesis's.
+    expect(
+      auditFaults(
+        plan,
+        events.map((e) => ({ ...e, process: 0 })),
+      ),
+    ).toHaveLength(1);
   });
 });

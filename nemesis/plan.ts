@@ -105,9 +105,14 @@ export function planFaults(
   if (spec.faults.length === 0 || nodes.length === 0) return plan;
   const intervalMs = spec.interval * 1000;
   let t = Math.round((spec.initialQuiet ?? spec.interval / 2) * 1000);
+  // The first faults take every asked-for kind once (in a seeded order), so a plan long enough
+  // to hold them all tests each kind; after that, kinds are drawn at random.
+  const firstKinds = rng.fork('kinds').shuffle([...new Set(spec.faults)]);
   for (let index = 0; ; index++) {
     const r = rng.fork(`fault-${index}`);
-    const kind = r.pick(spec.faults);
+    // Drawn even when the kind is fixed, so the fault's other choices keep their stream position.
+    const drawn = r.pick(spec.faults);
+    const kind = firstKinds[index] ?? drawn;
     const durationMs = Math.round(
       spec.faultDuration
         ? r.between(spec.faultDuration[0], spec.faultDuration[1]) * 1000
@@ -184,4 +189,34 @@ export function describeFault(fault: PlannedFault): string {
         .map(([n, o]) => `${n}${o >= 0 ? '+' : ''}${o}ms`)
         .join(' ')}`;
   }
+}
+
+/**
+ * Why a plan holds fewer faults than its spec asks for (every asked-for kind at least once),
+ * naming the setting to change; undefined when the plan is complete. The runner refuses such a
+ * plan before anything starts: a fault-injection run that injects nothing must not pass.
+ */
+export function planShortfall(specInput: NemesisSpecInput, plan: FaultPlan): string | undefined {
+  const spec = parseNemesisSpec(specInput);
+  const asked = [...new Set(spec.faults)];
+  if (asked.length === 0) return undefined;
+  const planned = new Set(plan.entries.map((e) => e.fault.kind));
+  const missing = asked.filter((k) => !planned.has(k));
+  if (missing.length === 0) return undefined;
+  // Each fault takes about one interval (fault plus quiet), after the initial quiet window.
+  const firstS = spec.initialQuiet ?? spec.interval / 2;
+  const perFaultS = spec.faultDuration
+    ? spec.faultDuration[1] + (spec.quiet?.[1] ?? spec.interval * 0.7)
+    : spec.interval * 1.4;
+  const neededS = Math.ceil(firstS + asked.length * perFaultS);
+  const limitS = plan.timeLimitMs / 1000;
+  const holds =
+    plan.entries.length === 0
+      ? 'no fault at all'
+      : `only ${plan.entries.length} fault${plan.entries.length === 1 ? '' : 's'} (${[...planned].join(', ')})`;
+  return (
+    `the fault plan for a ${limitS} s run holds ${holds}, but --nemesis asks for ${asked.join(', ')}` +
+    ` (missing: ${missing.join(', ')}): raise --time-limit to at least ${neededS} s, or lower` +
+    ` --nemesis-interval (now ${spec.interval} s)`
+  );
 }

@@ -211,6 +211,52 @@ describe('faultline check RESULTS-FOLDER', () => {
     expect(JSON.parse(forced.stdout)).toMatchObject({ file: dir, valid: true });
   });
 
+  /** A run folder as `faultline run` leaves it, for a leaderless register run. */
+  async function runFolder(name: string, history: string, record: Record<string, unknown>) {
+    const dir = join(tmp, name);
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'history.jsonl'), history);
+    await writeFile(
+      join(dir, 'test.json'),
+      JSON.stringify({
+        seed: 5,
+        spec: { system: 'leaderless', workload: { name: 'register' }, nodes: 3, seed: 5 },
+        check: { model: 'kv', initial: null },
+        ...record,
+      }),
+    );
+    return dir;
+  }
+
+  it('a run folder whose history has a malformed line in the middle: one clean error, exit 3', async () => {
+    const good = jsonl([
+      [1, 0, 'invoke', 'write', 1, 'r0'],
+      [2, 0, 'ok', 'write', 1, 'r0'],
+    ]).split('\n');
+    const history = `${good[0]}\n{"index":1,"time":2,"process":0,"ty\n${good[1]}\n`;
+    const dir = await runFolder('run-malformed', history, { status: 'complete' });
+    const r = await faultline(['check', dir]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/history\.jsonl:2/);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a run killed while its cluster started (nothing recorded) re-checks as crashed: unknown, exit 2', async () => {
+    // Still "running" in test.json, and its process (a pid that has exited) is gone.
+    const { execa } = await import('execa');
+    const dead = Number(
+      (await execa('node', ['-e', 'process.stdout.write(String(process.pid))'])).stdout,
+    );
+    const dir = await runFolder('run-killed-at-start', '', { status: 'running', pid: dead });
+    const r = await faultline(['check', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/: unknown \(run crashed; .*0 ops/);
+    expect(r.stdout).toMatch(/because no client operation was recorded/);
+    expect(JSON.parse(await readFile(join(dir, 'test.json'), 'utf8')).status).toBe('crashed');
+  });
+
   it('says what is wrong with a folder that is not a results folder', async () => {
     const r = await faultline(['check', tmp, '--model', 'cas-register']);
     expect(r.code).toBe(3);
@@ -336,5 +382,178 @@ describe('faultline check: bad input and usage (exit 3)', () => {
     expect((await faultline(['check', OK, '--modle', 'x'])).code).toBe(3);
     expect((await faultline(['check'])).code).toBe(3);
     expect((await faultline(['frobnicate'])).code).toBe(3);
+  });
+});
+
+describe('faultline check: values, times and keys are taken exactly', () => {
+  /** Writes `text` to a file in tmp and checks it with `args`. */
+  async function check(name: string, text: string, args: readonly string[]) {
+    const file = join(tmp, name);
+    await writeFile(file, text);
+    return faultline(['check', file, ...args]);
+  }
+
+  it('a read of a string spelled like a tagged array is not a read of the array', async () => {
+    const text = [
+      '{"index":0,"time":0,"process":0,"type":"invoke","f":"write","value":[1]}',
+      '{"index":1,"time":1,"process":0,"type":"ok","f":"write","value":[1]}',
+      '{"index":2,"time":2,"process":1,"type":"invoke","f":"read"}',
+      '{"index":3,"time":3,"process":1,"type":"ok","f":"read","value":"\\u0000json:[1]"}',
+      '',
+    ].join('\n');
+    const r = await check('tagged-string.jsonl', text, ['--model', 'register']);
+    expect(r.stdout).toContain('NOT LINEARIZABLE');
+    expect(r.code).toBe(1);
+  });
+
+  it('integers beyond 2^53 are not merged, in JSONL and EDN, and are written back exactly', async () => {
+    const jsonlText = jsonl([
+      [0, 0, 'invoke', 'write', 1, 'k'],
+      [1, 0, 'ok', 'write', 1, 'k'],
+      [2, 0, 'invoke', 'read', undefined, 'k'],
+      [3, 0, 'ok', 'read', 2, 'k'],
+    ])
+      .replace(/"value":1/g, '"value":9007199254740993')
+      .replace('"value":2', '"value":9007199254740992')
+      .replaceAll('"key":"k"', '"key":18446744073709551615');
+    const out = join(tmp, 'big-out');
+    const a = await check('big.jsonl', jsonlText, ['--model', 'kv', '--out', out]);
+    expect(a.stdout).toContain('NOT LINEARIZABLE');
+    expect(a.code).toBe(1);
+    const results = await readFile(join(out, 'results.json'), 'utf8');
+    expect(
+      resultsSchema.parse(JSON.parse(results)).checkers.linearizability!.partitions[0]!.key,
+    ).toBe('18446744073709551615');
+    expect(results).toContain('9007199254740993');
+    const edn = [
+      '[{:process 0, :type :invoke, :f :write, :value 9007199254740993}',
+      ' {:process 0, :type :ok, :f :write, :value 9007199254740993}',
+      ' {:process 1, :type :invoke, :f :read, :value nil}',
+      ' {:process 1, :type :ok, :f :read, :value 9007199254740992}]',
+      '',
+    ].join('\n');
+    const b = await check('big.edn', edn, ['--model', 'register']);
+    expect(b.stdout).toContain('NOT LINEARIZABLE');
+    expect(b.code).toBe(1);
+    // The same with the one integer both reads and writes: linearizable.
+    const same = await check('big-same.edn', edn.replace('9007199254740992', '9007199254740993'), [
+      '--model',
+      'register',
+    ]);
+    expect(same.code).toBe(0);
+  });
+
+  it('keys 1 and "1" are two keys, with two names in results.json', async () => {
+    const text = jsonl([
+      [0, 0, 'invoke', 'write', 5, 1],
+      [1, 0, 'ok', 'write', 5, 1],
+      [2, 1, 'invoke', 'read', undefined, '1'],
+      [3, 1, 'ok', 'read', 5, '1'],
+    ]);
+    const out = join(tmp, 'keys-out');
+    const r = await check('keys.jsonl', text, ['--model', 'kv', '--per-partition', '--out', out]);
+    expect(r.code).toBe(1);
+    const lin = resultsSchema.parse(await readJson(join(out, 'results.json'))).checkers
+      .linearizability!;
+    expect(lin.partitions.map((p) => [p.key, p.valid])).toEqual([
+      ['1', true],
+      ['"1"', false],
+    ]);
+    const appendKv = await check(
+      'keys-append.jsonl',
+      jsonl([
+        [0, 0, 'invoke', 'append', 'x', 1],
+        [1, 0, 'ok', 'append', 'x', 1],
+        [2, 1, 'invoke', 'get', undefined, '1'],
+        [3, 1, 'ok', 'get', 'x', '1'],
+      ]),
+      ['--model', 'append-kv'],
+    );
+    expect(appendKv.code).toBe(1);
+  });
+
+  it("keeps a process's ops in order when its next invoke is at the time of its completion", async () => {
+    // Process 0 writes 1, then reads nil, the read invoked at the write's completion time.
+    const text = jsonl([
+      [0, 0, 'invoke', 'write', 1],
+      [5, 0, 'ok', 'write', 1],
+      [5, 0, 'invoke', 'read'],
+      [6, 0, 'ok', 'read', null],
+    ]);
+    const r = await check('tie.jsonl', text, ['--model', 'register']);
+    expect(r.stdout).toContain('NOT LINEARIZABLE');
+    expect(r.code).toBe(1);
+    // By another process, the read at the same instant may come first.
+    const other = await check(
+      'tie-other.jsonl',
+      text.replace(
+        /"process":0,"type":"(invoke|ok)","f":"read"/g,
+        '"process":1,"type":"$1","f":"read"',
+      ),
+      ['--model', 'register'],
+    );
+    expect(other.code).toBe(0);
+  });
+});
+
+describe('faultline check: nothing to check', () => {
+  const REASON = 'no completed operations to check';
+
+  it('an empty history is unknown (exit 2), saying why, in text, --json and results.json', async () => {
+    const file = join(tmp, 'empty.jsonl');
+    await writeFile(file, '');
+    const text = await faultline(['check', file, '--model', 'register']);
+    expect(text.code).toBe(2);
+    expect(text.stdout).toContain(`empty.jsonl: UNKNOWN: ${REASON}`);
+    const json = await faultline(['check', file, '--model', 'register', '--json']);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: 'unknown', reason: REASON, ops: 0 });
+    const out = join(tmp, 'empty-out');
+    expect((await faultline(['check', file, '--model', 'register', '--out', out])).code).toBe(2);
+    const results = resultsSchema.parse(await readJson(join(out, 'results.json')));
+    expect([results.valid, results.reason]).toEqual(['unknown', REASON]);
+    expect(results.checkers.linearizability!.reason).toBe(REASON);
+  });
+
+  it('so is a history of only failed and unknown ops; one ok op is enough to judge', async () => {
+    const rows: (readonly unknown[])[] = [
+      [0, 0, 'invoke', 'write', 1],
+      [1, 0, 'fail', 'write', 1],
+      [2, 1, 'invoke', 'write', 2],
+      [3, 1, 'info', 'write', 2],
+      [4, 2, 'invoke', 'read'],
+    ];
+    const file = join(tmp, 'no-ok.jsonl');
+    await writeFile(file, jsonl(rows));
+    const r = await faultline(['check', file, '--model', 'register', '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ valid: 'unknown', reason: REASON });
+    const withOk = join(tmp, 'one-ok.jsonl');
+    await writeFile(withOk, jsonl([...rows, [5, 2, 'ok', 'read', 2]]));
+    const ok = await faultline(['check', withOk, '--model', 'register', '--json']);
+    expect(ok.code).toBe(0);
+    expect(Object.keys(JSON.parse(ok.stdout)).sort()).toEqual([
+      'elapsedMs',
+      'file',
+      'ops',
+      'partitions',
+      'valid',
+    ]);
+  });
+
+  it('a key with nothing completed, in a history with something, does not make it unknown', async () => {
+    const file = join(tmp, 'one-key-empty.jsonl');
+    await writeFile(
+      file,
+      jsonl([
+        [0, 0, 'invoke', 'write', 1, 'a'],
+        [1, 0, 'info', 'write', 1, 'a'],
+        [2, 1, 'invoke', 'write', 2, 'b'],
+        [3, 1, 'ok', 'write', 2, 'b'],
+      ]),
+    );
+    const r = await faultline(['check', file, '--model', 'kv', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ valid: true, partitions: 2 });
   });
 });

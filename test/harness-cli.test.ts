@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../harness/cli/io.js';
 import { executeRun } from '../harness/cli/run.js';
@@ -104,5 +104,37 @@ describe('faultline run (executeRun)', () => {
       ),
     ).toBe(3);
     expect(b.errs.join('\n')).toMatch(/field workload.options.keys: .*got 0/);
+  });
+
+  it('exits 2, saying why, when clients cannot connect (0 ops)', async () => {
+    const world = fakeWorld();
+    world.failOn.add('open');
+    const deps = { ...fakeDeps(), systems: new Map([['fake', fakeSystem(world)]]) };
+    const { io, lines } = bufferIO();
+    expect(await executeRun({ ...base, seed: 3 }, io, deps)).toBe(2);
+    expect(lines).toContain('status: CRASHED (stopped on an error)');
+    expect(lines).toContain('verdict: UNKNOWN (no conclusion: see why below)');
+    expect(lines.some((l) => /because no client operation was recorded/.test(l))).toBe(true);
+  });
+
+  it('exits 4 on a bug in faultline, with the stack in the run folder, not on the terminal', async () => {
+    const deps = fakeDeps();
+    deps.nemesis = {
+      ...deps.nemesis,
+      audit() {
+        throw new Error('boom in the audit');
+      },
+    };
+    const { io, errs, lines } = bufferIO();
+    expect(await executeRun({ ...base, seed: 4, nemesis: { faults: [] } }, io, deps)).toBe(4);
+    const text = errs.join('\n');
+    expect(text).toMatch(/internal error \(a bug in faultline\): boom in the audit/);
+    expect(text).not.toMatch(/at .*\.ts:\d+/);
+    const log = /stack trace is in (\S+);/.exec(text)?.[1];
+    expect(log).toBeDefined();
+    expect(readFileSync(log!, 'utf8')).toMatch(/boom in the audit\n\s+at /);
+    const test = JSON.parse(readFileSync(join(dirname(log!), 'test.json'), 'utf8'));
+    expect(test.status).toBe('crashed');
+    expect(lines).toEqual(['seed: 4']);
   });
 });

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -13,6 +15,7 @@ import type { HistoryEvent } from '../checker/history/event.js';
 import { readJsonlHistory } from '../checker/history/jsonl.js';
 import { readResults } from '../checker/results.js';
 import type { Capability } from '../harness/backends/types.js';
+import { NEMESIS } from '../harness/defaults.js';
 import type { RunDeps } from '../harness/runner.js';
 import { RunSetupError, recheckRunFolder, runTest } from '../harness/runner.js';
 import type { ResolvedSpec, TestSpecInput } from '../harness/spec.js';
@@ -50,6 +53,12 @@ function setup(input: Partial<TestSpecInput> = {}, capabilities?: Capability[]) 
     () => 1,
   );
   return { world, deps, spec };
+}
+
+/** The pid of a process that has exited (so no process has it now, barring reuse). */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+  return Number(r.stdout.toString());
 }
 
 const nemesisFs = (events: HistoryEvent[]) =>
@@ -171,14 +180,18 @@ describe('runner (fake backend and client)', () => {
     expect(world.calls.filter((c) => c === 'createCluster')).toEqual([]);
   });
 
-  it('tears down, checks and warns when healing fails', async () => {
+  it('tears down, checks and warns when healing fails; the verdict is unknown', async () => {
     const { world, deps, spec } = setup({ seed: 3 });
     world.failOn.add('healAll');
     const r = await runTest(spec, deps);
     expect(world.calls.at(-1)).toBe('teardown');
     expect(r.warnings.some((w) => /healing the cluster failed/.test(w))).toBe(true);
-    expect(typeof r.valid === 'boolean' || r.valid === 'unknown').toBe(true);
-    expect(existsSync(join(r.dir, 'results.json'))).toBe(true);
+    // The cluster was never healed: the run did not do what it planned.
+    expect(r.verdict).toBe('unknown');
+    expect(r.valid).toBe('unknown');
+    expect(r.reasons.join('\n')).toMatch(/healing the cluster failed/);
+    const results = await readResults(join(r.dir, 'results.json'));
+    expect(results.run).toMatchObject({ status: 'complete', verdict: 'unknown' });
   });
 
   it('a teardown failure does not prevent checking', async () => {
@@ -189,19 +202,131 @@ describe('runner (fake backend and client)', () => {
     expect(r.warnings.some((w) => /tearing the cluster down failed/.test(w))).toBe(true);
   });
 
-  it('tears down when clients cannot be opened, and still writes results', async () => {
+  it('clients that cannot connect: crashed, unknown, never valid', async () => {
     const { world, deps, spec } = setup({ seed: 6 });
     world.failOn.add('open');
     const r = await runTest(spec, deps);
     expect(world.calls.at(-1)).toBe('teardown');
     expect(r.warnings.some((w) => /cannot open a client/.test(w))).toBe(true);
     expect(r.results.ops).toBe(0);
+    expect(r.status).toBe('crashed');
+    expect(r.verdict).toBe('unknown');
+    expect(r.reasons.join('\n')).toMatch(/stopped on an error.*cannot open a client/);
+    expect(r.reasons.join('\n')).toMatch(/no client operation was recorded/);
+    const test = JSON.parse(readFileSync(join(r.dir, 'test.json'), 'utf8'));
+    expect(test).toMatchObject({ status: 'crashed', verdict: 'unknown' });
   });
 
-  it('reports a cluster that does not come up as a setup error', async () => {
+  it('every op refused: unknown for want of evidence, not valid', async () => {
+    const { world, deps, spec } = setup({ seed: 12, nemesis: { faults: [] } });
+    world.refuseAll = true;
+    const r = await runTest(spec, deps);
+    expect(r.status).toBe('complete');
+    expect(r.results.ops).toBeGreaterThan(20);
+    // Every op failed definitely: the checker has nothing to judge, and the gate must not pass.
+    expect(r.checkers.find((c) => c.name === 'linearizability')?.valid).toBe('unknown');
+    expect(r.verdict).toBe('unknown');
+    expect(r.reasons.join('\n')).toMatch(/only 0 of \d+ client operations completed ok/);
+  });
+
+  it('evidence per key: a key with no ok op makes the verdict unknown; the minimum is a setting', async () => {
+    // Key r3's ops are all refused (a definite fail), so nothing about it was tested.
+    const refuseKey = (deps: RunDeps, key: string) => {
+      const system = deps.systems.get('fake')!;
+      const base = system.clients.lin!;
+      system.clients.lin = {
+        errors: base.errors,
+        open(node, addr) {
+          const c = base.open(node, addr);
+          return {
+            async invoke(op, signal) {
+              if (op.key === key) {
+                throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+              }
+              return c.invoke(op, signal);
+            },
+            close: () => c.close(),
+          };
+        },
+      };
+    };
+    const input = { nemesis: { faults: [] }, workload: { name: 'register', options: { keys: 4 } } };
+    const strict = setup({ seed: 13, ...input });
+    refuseKey(strict.deps, 'r3');
+    const r = await runTest(strict.spec, strict.deps);
+    expect(r.verdict).toBe('unknown');
+    expect(r.reasons.join('\n')).toMatch(/1 of 4 keys had fewer than 1 ok operation: r3 \(0\)/);
+    const relaxed = setup({ seed: 13, ...input, evidence: { minOkOpsPerKey: 0 } });
+    refuseKey(relaxed.deps, 'r3');
+    const r2 = await runTest(relaxed.spec, relaxed.deps);
+    expect(r2.verdict).toBe('valid');
+    expect(r2.valid).toBe(true);
+  });
+
+  it('a cluster that does not come up: failed-to-start, the node stderr shown, latest not moved', async () => {
+    const ok = setup({ seed: 7, nemesis: { faults: [] } });
+    const good = await runTest(ok.spec, ok.deps);
     const { world, deps, spec } = setup({ seed: 7 });
     world.failOn.add('createCluster');
-    await expect(runTest(spec, deps)).rejects.toThrow(/did not come up: fake: node n1/);
+    const err = await runTest(spec, deps).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RunSetupError);
+    const message = (err as Error).message;
+    expect(message).toMatch(/did not come up: fake: node n1/);
+    // The node's own reason, not only "see its log".
+    expect(message).toMatch(/n1 stderr[\s\S]*--storage "floppy": Invalid option/);
+    expect(resolve(out, readlinkSync(join(out, 'latest')))).toBe(resolve(good.dir));
+    const failed = readdirSync(join(out, 'fake-register'))
+      .map((d) => join(out, 'fake-register', d))
+      .map((d) => JSON.parse(readFileSync(join(d, 'test.json'), 'utf8')))
+      .filter((t) => t.status === 'failed-to-start');
+    expect(failed.length).toBe(1);
+  });
+
+  it('a SIGKILLed run (test.json still "running", process gone) re-checks as crashed, unknown', async () => {
+    const { deps, spec } = setup({ seed: 14, nemesis: { faults: [] } });
+    const r = await runTest(spec, deps);
+    expect(r.verdict).toBe('valid');
+    const file = join(r.dir, 'test.json');
+    const test = JSON.parse(readFileSync(file, 'utf8'));
+    // As the harness left it when killed mid-run: still running, its pid gone.
+    writeFileSync(file, JSON.stringify({ ...test, status: 'running', pid: deadPid() }));
+    const again = await recheckRunFolder(r.dir, deps);
+    expect(again!.verdict).toBe('unknown');
+    expect(again!.reasons[0]).toMatch(/did not finish.*process is gone/);
+    expect(JSON.parse(readFileSync(file, 'utf8')).status).toBe('crashed');
+    expect((await readResults(join(r.dir, 'results.json'))).run?.status).toBe('crashed');
+  });
+
+  it('refuses a fault plan that holds fewer faults than asked, naming the setting', async () => {
+    const { world, deps, spec } = setup({ timeLimit: 3, nemesis: { faults: ['kill'] } });
+    const real = { ...deps, nemesis: NEMESIS };
+    await expect(runTest(spec, real)).rejects.toThrow(RunSetupError);
+    await expect(runTest(spec, real)).rejects.toThrow(/holds no fault at all.*--time-limit/);
+    expect(world.calls).not.toContain('createCluster');
+    // Long enough for one of each kind asked: runs.
+    const ok = setup({ timeLimit: 6, nemesis: { faults: ['kill', 'pause'], interval: 2 } });
+    const r = await runTest(ok.spec, { ...ok.deps, nemesis: NEMESIS });
+    expect(r.verdict).toBe('valid');
+    const plan = JSON.parse(readFileSync(join(r.dir, 'test.json'), 'utf8')).plan;
+    const kinds = new Set(plan.entries.map((e: { fault: { kind: string } }) => e.fault.kind));
+    expect(kinds).toEqual(new Set(['kill', 'pause']));
+  });
+
+  it('a planned fault whose primitive fails makes the verdict unknown', async () => {
+    const { world, deps, spec } = setup({
+      timeLimit: 4,
+      nemesis: { faults: ['kill'], interval: 1 },
+    });
+    world.failOn.add('kill');
+    const r = await runTest(spec, { ...deps, nemesis: NEMESIS });
+    expect(r.status).toBe('complete');
+    expect(r.verdict).toBe('unknown');
+    expect(r.reasons.join('\n')).toMatch(
+      /fault 1 \(kill n\d\): kill failed: n\d: fake: kill n\d failed/,
+    );
   });
 
   it('stops on abort (Ctrl-C): heals, skips recovery and final reads, tears down, checks', async () => {
@@ -212,6 +337,13 @@ describe('runner (fake backend and client)', () => {
     const r = await runTest(spec, deps, { signal: ctl.signal });
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(r.aborted).toBe(true);
+    // Stopped early: never a pass, whatever the checkers found in the history so far.
+    expect(r.status).toBe('aborted');
+    expect(r.verdict).toBe('unknown');
+    expect(r.reasons[0]).toMatch(/stopped before it finished: stopped in the main phase/);
+    const results = await readResults(join(r.dir, 'results.json'));
+    expect(results.valid).toBe('unknown');
+    expect(results.run).toMatchObject({ status: 'aborted', verdict: 'unknown' });
     expect(world.calls.includes('healAll')).toBe(true);
     expect(world.calls.at(-1)).toBe('teardown');
     const events = await historyOf(r.dir);
@@ -226,10 +358,18 @@ describe('runner (fake backend and client)', () => {
   });
 
   it('the same seed gives the same fault plan and op stream', async () => {
-    const a = setup({ seed: 11, concurrency: 1, nemesis: { faults: [] } });
-    const b = setup({ seed: 11, concurrency: 1, nemesis: { faults: [] } });
-    const ra = await runTest(a.spec, a.deps);
-    const rb = await runTest(b.spec, b.deps);
+    const faults = { faults: ['kill' as const, 'pause' as const], interval: 0.4 };
+    const a = setup({ seed: 11, concurrency: 1, timeLimit: 1.5, nemesis: faults });
+    const b = setup({ seed: 11, concurrency: 1, timeLimit: 1.5, nemesis: faults });
+    const ra = await runTest(a.spec, { ...a.deps, nemesis: NEMESIS });
+    const rb = await runTest(b.spec, { ...b.deps, nemesis: NEMESIS });
+    const planOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'test.json'), 'utf8')).plan;
+    expect(planOf(ra.dir).entries.length).toBeGreaterThan(1);
+    expect(planOf(ra.dir)).toEqual(planOf(rb.dir));
+    // The faults were carried out, in the same order, on the same nodes.
+    const faultCalls = (calls: string[]) => calls.filter((c) => /^(kill|pause) /.test(c));
+    expect(faultCalls(a.world.calls).length).toBeGreaterThan(1);
+    expect(faultCalls(a.world.calls)).toEqual(faultCalls(b.world.calls));
     const ops = async (dir: string) =>
       (await historyOf(dir))
         .filter((e) => e.type === 'invoke')

@@ -44,6 +44,11 @@ export interface Workload {
   finalGenerator?: Gen<Op>;
   client: ClientFactory<Op>;
   checkers: WorkloadChecker[];
+  /**
+   * Checked key by key (each key its own history): then every key the run touched needs its own
+   * minimum of ok ops before the run can be called valid (spec `evidence.minOkOpsPerKey`).
+   */
+  checkedPerKey?: boolean;
   /** How `faultline check <folder>` re-checks the history (test.json `check`). */
   check?: { model: string; initial?: unknown };
   /**

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands/index.js';
-import { EXIT, UsageError } from './exit-codes.js';
+import { EXIT, EXIT_CODES_HELP, UsageError } from './exit-codes.js';
+import { reportInternalError } from './internal-error.js';
 import type { CliIO } from './io.js';
 import { processIO } from './io.js';
 
@@ -10,6 +11,7 @@ const VERSION = '0.1.0';
 export function createProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command('faultline')
     .description('Jepsen-style linearizability and fault-injection test harness')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -40,7 +42,6 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO): Pr
       io.err(`faultline: ${e.message}`);
       return EXIT.usage;
     }
-    io.err(`faultline: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    return EXIT.usage;
+    return reportInternalError(io, e);
   }
 }

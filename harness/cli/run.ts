@@ -13,7 +13,8 @@ import { RunSetupError, runTest } from '../runner.js';
 import type { RunFlags } from '../spec.js';
 import { loadConfigFile, parseSpec, resolveSpec, SpecError, specFromFlags } from '../spec.js';
 import type { RegisterCommand } from './commands/index.js';
-import { EXIT, exitCodeOf } from './exit-codes.js';
+import { EXIT, EXIT_CODES_HELP, exitCodeOf } from './exit-codes.js';
+import { reportInternalError } from './internal-error.js';
 import type { CliIO } from './io.js';
 import { processIO } from './io.js';
 
@@ -67,9 +68,22 @@ function progressPrinter(io: CliIO) {
   };
 }
 
+const STATUS_WORDS: Record<RunOutcome['status'], string> = {
+  complete: 'complete',
+  aborted: 'ABORTED (stopped before it finished)',
+  crashed: 'CRASHED (stopped on an error)',
+  'failed-to-start': 'FAILED TO START',
+};
+
+const RUN_VERDICT_WORDS: Record<RunOutcome['verdict'], string> = {
+  valid: 'valid',
+  invalid: 'INVALID (anomaly found)',
+  unknown: 'UNKNOWN (no conclusion: see why below)',
+};
+
 /** Prints the outcome: each checker's verdict, each anomaly in a sentence, the folder, how to reproduce. */
 export function printOutcome(io: CliIO, r: RunOutcome): void {
-  if (r.aborted) io.out('the run was stopped early: the verdict covers the history up to the stop');
+  io.out(`status: ${STATUS_WORDS[r.status]}`);
   for (const c of r.checkers) io.out(`${c.name}: ${verdictWord(c.valid)}`);
   const lin = r.results.checkers.linearizability;
   if (lin && lin.valid !== true) {
@@ -90,7 +104,8 @@ export function printOutcome(io: CliIO, r: RunOutcome): void {
     if (line !== undefined) io.out(line);
   }
   for (const w of r.warnings) io.out(`warning: ${w}`);
-  io.out(`verdict: ${verdictWord(r.valid)}`);
+  io.out(`verdict: ${RUN_VERDICT_WORDS[r.verdict]}`);
+  if (r.verdict === 'unknown') for (const reason of r.reasons) io.out(`  because ${reason}`);
   io.out(`results: ${r.dir}`);
   // Only checkers with something to draw (linearizability) leave a timeline.
   if (existsSync(join(r.dir, FILES.timeline))) io.out(`timeline: ${join(r.dir, FILES.timeline)}`);
@@ -157,7 +172,7 @@ export async function executeRun(
       io.err(`faultline run: ${e.message}`);
       return EXIT.usage;
     }
-    throw e;
+    return reportInternalError(io, e);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -200,6 +215,15 @@ export const registerRun: RegisterCommand = (program: Command, { io, setExit }) 
       collect,
     )
     .option('--out <dir>', 'results root (default results)')
+    .option(
+      '--min-ok-ops <n>',
+      'ok client ops needed before a run can be called valid (default 10)',
+    )
+    .option(
+      '--min-ok-ops-per-key <n>',
+      'ok client ops needed on each key, for workloads checked per key (default 1)',
+    )
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .option(
       '--base-image <image>',
       'docker backend: layer the system on this image instead of one assembled from host files',

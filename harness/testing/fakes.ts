@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type {
   Backend,
   Capability,
@@ -26,7 +28,9 @@ export interface FakeWorld {
   /** Nodes whose reads answer null whatever the register holds (a planted anomaly). */
   lyingNodes: Set<NodeId>;
   /** Throw from these cluster methods (error paths). */
-  failOn: Set<'createCluster' | 'healAll' | 'teardown' | 'open'>;
+  failOn: Set<'createCluster' | 'healAll' | 'teardown' | 'open' | 'kill'>;
+  /** Every op is refused, as by a node that is not listening (a definite fail). */
+  refuseAll: boolean;
   /** Paused nodes' ops wait for resume (or the op's abort). */
   resumeWaiters: (() => void)[];
 }
@@ -39,6 +43,7 @@ export function fakeWorld(): FakeWorld {
     paused: new Set(),
     lyingNodes: new Set(),
     failOn: new Set(),
+    refuseAll: false,
     resumeWaiters: [],
   };
 }
@@ -52,10 +57,20 @@ export function fakeBackend(
     capabilities: new Set(capabilities),
     async createCluster(options: ClusterOptions): Promise<Cluster> {
       world.calls.push('createCluster');
-      if (world.failOn.has('createCluster')) throw new Error('fake: node n1 did not come up');
+      if (world.failOn.has('createCluster')) {
+        // What a node that cannot start says on its stderr.
+        mkdirSync(join(options.logsDir, 'n1'), { recursive: true });
+        writeFileSync(
+          join(options.logsDir, 'n1', 'stderr.log'),
+          '--- faultline: starting n1\nerror: --storage "floppy": Invalid option\n',
+        );
+        throw new Error('fake: node n1 did not come up');
+      }
+      // A call named by its first word in failOn throws (`kill n2` fails when 'kill' is set).
       const step = (name: string) => {
         world.calls.push(name);
-        if (world.failOn.has(name as 'healAll')) throw new Error(`fake: ${name} failed`);
+        const method = name.split(' ')[0] as 'kill';
+        if (world.failOn.has(method)) throw new Error(`fake: ${name} failed`);
       };
       const wakePaused = () => {
         for (const w of world.resumeWaiters.splice(0)) w();
@@ -116,7 +131,12 @@ export function fakeClientFactory(world: FakeWorld): ClientFactory<Op> {
         type: 'fail',
         match: (e) => e instanceof OpError && e.code === 'precondition',
       },
-      { name: 'connection refused', type: 'fail', match: (e) => hasCode(e, 'ECONNREFUSED') },
+      {
+        name: 'connection refused',
+        type: 'fail',
+        unavailable: true,
+        match: (e) => hasCode(e, 'ECONNREFUSED'),
+      },
     ]),
     open(node: NodeId): Client<Op> {
       if (world.failOn.has('open')) throw new Error('fake: cannot open a client');
@@ -124,7 +144,7 @@ export function fakeClientFactory(world: FakeWorld): ClientFactory<Op> {
         async invoke(op, signal) {
           // An async hop, as a network round trip.
           await new Promise((r) => setImmediate(r));
-          if (world.killed.has(node)) throw refused();
+          if (world.killed.has(node) || world.refuseAll) throw refused();
           if (world.paused.has(node)) {
             await new Promise<void>((resolve, reject) => {
               world.resumeWaiters.push(resolve);

@@ -94,6 +94,7 @@ export const eventualKv: WorkloadDefinition<EventualKvOptions> = {
     return {
       generator,
       client: requireClient(system.clients, 'kv', system.name, 'eventual-kv'),
+      checkedPerKey: true,
       checkers: [
         linearizabilityChecker('kv', null, { select: asRegisterOps }),
         convergenceChecker(conflict),

@@ -61,6 +61,7 @@ export const kv: WorkloadDefinition<KvOptions> = {
           }
         : {}),
       client: requireClient(ctx.system.clients, 'lin', ctx.system.name, 'kv'),
+      checkedPerKey: true,
       checkers: [linearizabilityChecker('kv', null), statsChecker],
       check: { model: 'kv', initial: null },
     };

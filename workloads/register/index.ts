@@ -72,6 +72,7 @@ export const register: WorkloadDefinition<RegisterOptions> = {
       generator: each(perThread),
       finalGenerator,
       client: requireClient(ctx.system.clients, 'lin', ctx.system.name, 'register'),
+      checkedPerKey: true,
       checkers: [linearizabilityChecker('kv', null), statsChecker],
       check: { model: 'kv', initial: null },
     };

@@ -1,11 +1,11 @@
 import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { HISTORY_MODEL_NAMES } from '../../../checker/index.js';
+import { HISTORY_MODEL_NAMES, isHistoryError } from '../../../checker/index.js';
 import type { Verdict } from '../../../checker/porcupine/types.js';
 import type { PartitionResults, Results } from '../../../checker/results.js';
 import { combineVerdicts } from '../../../checker/results.js';
 import { defaultRunDeps } from '../../defaults.js';
-import { RunSetupError, recheckRunFolder } from '../../runner.js';
+import { RunSetupError, recheckRunFolder, settleRunStatus } from '../../runner.js';
 import type { CheckTarget, TargetOutcome } from '../check/check-target.js';
 import { checkTarget } from '../check/check-target.js';
 import type { CheckFlags } from '../check/options.js';
@@ -93,8 +93,9 @@ function evidenceText(ev: PartitionEvidence, operations: number): string {
 function printHuman(io: CliIO, arg: string, o: TargetOutcome): void {
   const r = o.results;
   const lin = o.linearizability;
+  const why = r.reason !== undefined ? `: ${r.reason}` : '';
   io.out(
-    `${arg}: ${verdictText(r.valid)} (model ${r.model}, ${r.ops} ops, ${r.partitions} partition${r.partitions === 1 ? '' : 's'}, ${Math.round(r.elapsedMs)} ms)`,
+    `${arg}: ${verdictText(r.valid)}${why} (model ${r.model}, ${r.ops} ops, ${r.partitions} partition${r.partitions === 1 ? '' : 's'}, ${Math.round(r.elapsedMs)} ms)`,
   );
   for (const w of r.warnings) io.out(`  warning: ${w}`);
   const bad = [
@@ -102,7 +103,12 @@ function printHuman(io: CliIO, arg: string, o: TargetOutcome): void {
     ...lin.partitions.filter((p) => p.valid === 'unknown'),
   ];
   for (const p of bad.slice(0, 5)) {
-    const key = p.key === '' ? 'history' : `key ${JSON.stringify(p.key)}`;
+    const key =
+      p.key === ''
+        ? 'history'
+        : p.keys !== undefined
+          ? `keys ${p.keys.map((k) => JSON.stringify(k)).join(', ')} (searched together: a process's ops tie them)`
+          : `key ${JSON.stringify(p.key)}`;
     const why =
       p.valid === false ? 'not linearizable' : `unknown${p.reason ? ` (${p.reason})` : ''}`;
     const detail = p.evidence ? `: ${evidenceText(p.evidence, p.operations)}` : '';
@@ -113,13 +119,17 @@ function printHuman(io: CliIO, arg: string, o: TargetOutcome): void {
   for (const f of o.written) io.out(`  wrote ${f}`);
 }
 
-/** `--json`: exactly one object per history on stdout; warnings go to stderr. */
+/**
+ * `--json`: exactly one object per history on stdout; warnings go to stderr. `reason` only
+ * when the results give one (an unknown verdict with nothing to check).
+ */
 function printJsonLine(io: CliIO, file: string, r: Results): void {
   for (const w of r.warnings) io.err(`warning: ${w}`);
   io.out(
     JSON.stringify({
       file,
       valid: r.valid,
+      ...(r.reason !== undefined ? { reason: r.reason } : {}),
       ops: r.ops,
       partitions: r.partitions,
       elapsedMs: Math.round(r.elapsedMs * 1000) / 1000,
@@ -137,6 +147,8 @@ async function recheckRun(dir: string, json: boolean, io: CliIO): Promise<Verdic
   try {
     outcome = await recheckRunFolder(dir, defaultRunDeps());
   } catch (e) {
+    // A malformed history (a crashed run's, an edited one): the reader's one-line error.
+    if (isHistoryError(e)) throw new UsageError(e.message);
     if (!(e instanceof RunSetupError)) throw e;
     // A run of a system or workload this faultline does not know: fall back to the
     // linearizability model test.json records.
@@ -150,8 +162,12 @@ async function recheckRun(dir: string, json: boolean, io: CliIO): Promise<Verdic
   } else {
     const word = (v: Verdict) => (v === true ? 'valid' : v === false ? 'INVALID' : 'unknown');
     const checkers = outcome.checkers.map((c) => `${c.name} ${word(c.valid)}`).join(', ');
-    io.out(`${dir}: ${word(r.valid)} (${checkers}; ${r.ops} ops, re-checked as the run did)`);
+    const status = r.run?.status ?? 'complete';
+    io.out(
+      `${dir}: ${word(r.valid)} (run ${status}; ${checkers}; ${r.ops} ops, re-checked as the run did)`,
+    );
     for (const w of r.warnings) io.out(`  warning: ${w}`);
+    if (r.valid === 'unknown') for (const reason of outcome.reasons) io.out(`  because ${reason}`);
     io.out(`  wrote ${join(dir, 'results.json')}`);
   }
   return r.valid;
@@ -176,6 +192,12 @@ async function runCheck(files: string[], raw: Record<string, unknown>, io: CliIO
         if (v !== undefined) {
           verdicts.push(v);
           continue;
+        }
+        // Checked by its model alone: a run that did not finish still cannot be valid.
+        const status = settleRunStatus(arg)?.status;
+        if (status !== undefined && status !== 'complete') {
+          io.err(`warning: ${arg}: the run's status is ${status}: its verdict is at best unknown`);
+          verdicts.push('unknown');
         }
       }
       const target = await targetFor(arg, flags, outDir);
