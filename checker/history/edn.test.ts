@@ -1,31 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { readBack } from '../testing/read-back.js';
 import { parseEdnHistory } from './edn.js';
 import { parseEdnLinesHistory } from './edn-lines.js';
 import type { HistoryEvent } from './event.js';
 import { toEdnHistory, toEdnLines } from './export.js';
-
-/**
- * JSON data as EDN carries it back: no -0, no "__proto__" keys; a double written as an integer
- * literal beyond 2^53 reads back as that integer, a bigint.
- */
-function plain(v: unknown): unknown {
-  if (Object.is(v, -0)) return 0;
-  if (
-    typeof v === 'number' &&
-    Number.isInteger(v) &&
-    !Number.isSafeInteger(v) &&
-    Math.abs(v) < 1e21
-  )
-    return BigInt(v);
-  if (Array.isArray(v)) return v.map(plain);
-  if (typeof v === 'object' && v !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (k !== '__proto__') out[k] = plain(x);
-    return out;
-  }
-  return v;
-}
 
 /** Integers edn-data's parseInt would round: read back exactly, as bigints. */
 const unsafeInteger = fc.oneof(
@@ -63,10 +42,10 @@ const history = fc
           process,
           type,
           f: op.f,
-          value: plain(op.value),
+          value: readBack(op.value),
         };
         if (op.key !== undefined) e.key = op.key;
-        if (type !== 'invoke' && op.error !== undefined) e.error = plain(op.error);
+        if (type !== 'invoke' && op.error !== undefined) e.error = readBack(op.error);
         events.push(e);
       }
       if (op.type === 'info') process += 1;

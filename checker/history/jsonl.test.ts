@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBack } from '../testing/read-back.js';
 import { HistoryError } from './errors.js';
 import type { HistoryEvent, Key, ProcessId } from './event.js';
 import { generateHistory } from './generate.js';
@@ -23,28 +24,6 @@ async function writeAll(file: string, events: readonly HistoryEvent[], bufferSiz
   const w = await JsonlHistoryWriter.open(file, bufferSize === undefined ? {} : { bufferSize });
   for (const e of events) w.append(e);
   await w.close();
-}
-
-/**
- * JSON has no -0, and "__proto__" keys are not data: keep generated values to what JSON carries.
- * A double written as an integer literal beyond 2^53 reads back as that integer, a bigint.
- */
-function jsonData(v: unknown): unknown {
-  if (Object.is(v, -0)) return 0;
-  if (
-    typeof v === 'number' &&
-    Number.isInteger(v) &&
-    !Number.isSafeInteger(v) &&
-    Math.abs(v) < 1e21
-  )
-    return BigInt(v);
-  if (Array.isArray(v)) return v.map(jsonData);
-  if (typeof v === 'object' && v !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (k !== '__proto__') out[k] = jsonData(x);
-    return out;
-  }
-  return v;
 }
 
 /** Integers JSON.parse would round: read back exactly, as bigints. */
@@ -101,7 +80,7 @@ const wellFormedHistory = fc
     for (const s of steps) {
       time += s.dt;
       const base: Record<string, unknown> = { index: events.length, time, ...(s.extra ?? {}) };
-      if (s.value !== undefined) base.value = jsonData(s.value);
+      if (s.value !== undefined) base.value = readBack(s.value);
       if (s.node !== undefined) base.node = s.node;
       if (s.kind === 'nemesis') {
         events.push({ ...base, process: 'nemesis', type: 'info', f: s.f } as HistoryEvent);
@@ -124,7 +103,7 @@ const wellFormedHistory = fc
         if (s.type === 'info') slot.process = id();
       }
     }
-    return events.map((e) => jsonData(e) as HistoryEvent);
+    return events.map((e) => readBack(e) as HistoryEvent);
   });
 
 describe('JSONL history', () => {
