@@ -30,7 +30,7 @@ const GO = { etcd: 0.57, kvByKey: 0.27, kvWhole: 7.0, total: 7.8 };
 interface Timed {
   file: string;
   valid: boolean | 'unknown';
-  expected: boolean;
+  expected: boolean | 'unknown';
   ops: number;
   totalMs: number;
   checkMs: number;
@@ -56,7 +56,9 @@ async function timeOne(
   return {
     file: file.slice(TESTDATA.length),
     valid: r.valid,
-    expected,
+    // A history with no completed op proves nothing: faultline says unknown where the published
+    // verdict is a vacuous true (as test/reference-histories.test.ts expects).
+    expected: expected === true && ops.every((o) => o.status !== 'ok') ? 'unknown' : expected,
     ops: ops.length,
     totalMs: t2 - t0,
     checkMs: t2 - t1,
