@@ -8,17 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import { createDockerBackend } from '../harness/backends/docker/docker-backend.js';
-import { connectDocker, idempotent } from '../harness/backends/docker/engine.js';
-import {
-  ensureBaseImage,
-  ensureSystemImage,
-  loadImageRecipe,
-} from '../harness/backends/docker/images.js';
-import { describeObjectsOfRun } from '../harness/backends/docker/labels.js';
-import type { Cluster, NodeId } from '../harness/backends/types.js';
-import { Rng } from '../harness/random.js';
-import { leaderlessRecipe } from '../harness/systems/leaderless.js';
+import { createDockerBackend } from '../backends/docker/docker-backend.js';
+import { connectDocker, idempotent } from '../backends/docker/engine.js';
+import { ensureBaseImage, ensureSystemImage, loadImageRecipe } from '../backends/docker/images.js';
+import { describeObjectsOfRun } from '../backends/docker/labels.js';
+import { leaderlessRecipe } from '../cluster-images/leaderless/system.js';
+import type { Cluster, NodeId } from '../core/cluster.js';
+import { Rng } from '../core/random.js';
 import { type NemesisEvent, planFaults, runNemesis } from '../nemesis/index.js';
 
 export const name = 'docker backend: cold image build, cluster ready time, partition lateness';

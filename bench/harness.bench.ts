@@ -9,16 +9,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalBackend } from '../harness/backends/local/local-backend.js';
-import type { Cluster } from '../harness/backends/types.js';
-import type { Client, ClientFactory, OkResult, Op } from '../harness/client.js';
-import { limit, stagger, timeLimit } from '../harness/generator/index.js';
-import type { Gen, GenContext } from '../harness/generator/types.js';
-import { HttpJsonClient } from '../harness/http-json.js';
+import { createLocalBackend } from '../backends/local/local-backend.js';
+import { leaderless } from '../cluster-images/leaderless/system.js';
+import type { Client, ClientFactory, OkResult, Op } from '../core/client.js';
+import type { Cluster } from '../core/cluster.js';
+import type { Gen, GenContext } from '../core/generator.js';
+import { HttpJsonClient } from '../core/http-json.js';
+import { Rng } from '../core/random.js';
+import { limit, stagger, timeLimit } from '../generators/index.js';
 import { interpret, ProcessTable } from '../harness/interpreter.js';
-import { Rng } from '../harness/random.js';
 import { Recorder } from '../harness/recorder.js';
-import { leaderless } from '../harness/systems/leaderless.js';
 // The register workload on its own (not the registry: the other workloads are not needed here).
 import { register } from '../workloads/register/index.js';
 

@@ -9,11 +9,11 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLocalBackend } from '../harness/backends/local/local-backend.js';
-import { ProxyMesh } from '../harness/backends/local/mesh.js';
-import { processesOfRun } from '../harness/backends/local/registry.js';
-import { standinRecipe } from '../harness/backends/testing/standin.js';
-import type { HostPort, SystemRecipe } from '../harness/backends/types.js';
+import { createLocalBackend } from '../backends/local/local-backend.js';
+import { ProxyMesh } from '../backends/local/mesh.js';
+import { processesOfRun } from '../backends/local/registry.js';
+import { standinRecipe } from '../backends/testing/standin.js';
+import type { HostPort, SystemRecipe } from '../core/cluster.js';
 
 export const name = 'local backend: cluster ready time, proxy overhead';
 
@@ -26,7 +26,7 @@ async function systemsUnderBench(): Promise<{ label: string; recipe: SystemRecip
     new URL('../cluster-images/leaderless/dist/leaderless.js', import.meta.url),
   );
   if (existsSync(dist)) {
-    const { leaderlessRecipe } = await import('../harness/systems/leaderless.js');
+    const { leaderlessRecipe } = await import('../cluster-images/leaderless/system.js');
     systems.push({ label: 'leaderless store', recipe: leaderlessRecipe(dist) });
   } else {
     console.log(

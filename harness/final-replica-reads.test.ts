@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../checker/history/event.js';
-import type { Client, Op } from './client.js';
-import { ErrorRegistry } from './client.js';
+import type { Client, Op } from '../core/client.js';
+import { ErrorRegistry } from '../core/client.js';
+import type { EventInput } from '../core/event.js';
 import { agreement, canonicalState, finalReplicaReads } from './final-replica-reads.js';
 import type { EventSink } from './interpreter.js';
-import type { EventInput } from './recorder.js';
 
 /** Records events in an array, with a clock the test controls (ns). */
 function arraySink() {

@@ -1,6 +1,6 @@
-import type { NodeId } from './backends/types.js';
-import type { Client, ErrorRegistry, Op } from './client.js';
-import { OpTimeout, RunStopped } from './client.js';
+import type { Client, ErrorRegistry, Op } from '../core/client.js';
+import { OpTimeout, RunStopped } from '../core/client.js';
+import type { NodeId } from '../core/cluster.js';
 import type { EventSink } from './interpreter.js';
 
 /**

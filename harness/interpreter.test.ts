@@ -2,13 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../checker/history/event.js';
 import { checkWellFormed } from '../checker/history/well-formed.js';
-import type { Client, Op } from './client.js';
-import { ErrorRegistry, OpError } from './client.js';
-import { each, limit, ops } from './generator/index.js';
+import type { Client, Op } from '../core/client.js';
+import { ErrorRegistry, OpError } from '../core/client.js';
+import type { EventInput } from '../core/event.js';
+import { Rng } from '../core/random.js';
+import { each, limit, ops } from '../generators/index.js';
 import type { EventSink } from './interpreter.js';
 import { interpret, ProcessTable } from './interpreter.js';
-import { Rng } from './random.js';
-import type { EventInput } from './recorder.js';
 
 /** What a fake client does with its i-th op. */
 type Behaviour = 'ok' | 'definite' | 'unknown-error' | 'hang';

@@ -1,9 +1,9 @@
 import type { HistoryEvent } from '../checker/history/event.js';
-import type { Client, ErrorRegistry, OkResult, Op } from './client.js';
-import { OpTimeout, RunStopped } from './client.js';
-import type { Gen } from './generator/types.js';
-import type { Rng } from './random.js';
-import type { EventInput } from './recorder.js';
+import type { Client, ErrorRegistry, OkResult, Op } from '../core/client.js';
+import { OpTimeout, RunStopped } from '../core/client.js';
+import type { EventInput } from '../core/event.js';
+import type { Gen } from '../core/generator.js';
+import type { Rng } from '../core/random.js';
 
 /** Where events go: the recorder, or a test's array. */
 export interface EventSink {

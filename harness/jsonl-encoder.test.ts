@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseJson } from '../checker/history/json.js';
+import type { EventInput } from '../core/event.js';
 import { encodeLine, JsonLineEncoder } from './jsonl-encoder.js';
-import type { EventInput } from './recorder.js';
 
 const KNOWN = ['index', 'time', 'process', 'type', 'f', 'key', 'value', 'node', 'error'];
 

@@ -1,5 +1,5 @@
 import { stringifyJson } from '../checker/history/json.js';
-import type { EventInput } from './recorder.js';
+import type { EventInput } from '../core/event.js';
 
 /** The fields written in this order before any extra field (DESIGN.md, "History format"). */
 function isKnown(k: string): boolean {

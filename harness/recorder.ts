@@ -1,25 +1,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import type { HistoryEvent, Key, OpType, ProcessId } from '../checker/history/event.js';
+import type { HistoryEvent } from '../checker/history/event.js';
+import type { EventInput } from '../core/event.js';
 import { encodeLine, JsonLineEncoder } from './jsonl-encoder.js';
-
-/** An event as the runner hands it over: the recorder adds `index` and `time`. */
-export interface EventInput {
-  /**
-   * Set by the recorder (any value given is replaced). An object built with `index` and `time`
-   * first keeps its shape when the recorder sets them, which is cheaper than adding them.
-   */
-  index?: number;
-  time?: number;
-  process: ProcessId;
-  type: OpType;
-  f: string;
-  key?: Key;
-  value?: unknown;
-  node?: string;
-  error?: unknown;
-  /** Extra fields (nemesis details, system timestamps), written as they are. */
-  [extra: string]: unknown;
-}
 
 export interface RecorderOptions {
   /** Buffered events are written at least this often (default 100 ms). */

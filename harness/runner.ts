@@ -11,23 +11,24 @@ import type { Results } from '../checker/results.js';
 import { RESULTS_VERSION, writeResults } from '../checker/results.js';
 import type { TimelineInput } from '../checker/timeline/index.js';
 import { closingEventFor, nemesisIntervals, renderTimeline } from '../checker/timeline/index.js';
+import type { Client, Op } from '../core/client.js';
+import type { Backend, Cluster, NodeId } from '../core/cluster.js';
+import type { EventInput } from '../core/event.js';
+import type { NemesisDriver } from '../core/nemesis.js';
+import { Rng } from '../core/random.js';
+import type { SystemDefinition } from '../core/system.js';
+import type { Gen } from '../generators/index.js';
+import { stagger, timeLimit } from '../generators/index.js';
 import type {
   CheckerReport,
   RegisteredWorkload,
   ReplicaReadsSpec,
   Workload,
 } from '../workloads/index.js';
-import type { Backend, Cluster, NodeId } from './backends/types.js';
-import type { Client, Op } from './client.js';
 import type { ReplicaReadsOutcome } from './final-replica-reads.js';
 import { finalReplicaReads } from './final-replica-reads.js';
-import type { Gen } from './generator/index.js';
-import { stagger, timeLimit } from './generator/index.js';
 import { interpret, ProcessTable } from './interpreter.js';
-import type { NemesisDriver } from './nemesis-driver.js';
 import { latencySvg, rateSvg } from './plots.js';
-import { Rng } from './random.js';
-import type { EventInput } from './recorder.js';
 import { Recorder } from './recorder.js';
 import {
   createRunFolder,
@@ -40,7 +41,6 @@ import type { CheckerJudgement, RecordedStatus, RunStatus, RunVerdict } from './
 import { evidenceProblems, judgeRun, RUN_STATUSES, verdictAsValid } from './run-verdict.js';
 import type { ResolvedSpec } from './spec.js';
 import { parseSpec, resolveSpec } from './spec.js';
-import type { SystemDefinition } from './systems/types.js';
 
 /** The test cannot run (unknown backend, a fault the backend cannot do, ...): exit code 3. */
 export class RunSetupError extends Error {

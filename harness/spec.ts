@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { nemesisSpecSchema } from './nemesis-spec.js';
+import { NemesisSpecSchema as nemesisSpecSchema } from '../nemesis/schema.js';
 
 /**
  * A test as data: one zod schema for config files (`defineTest({...})`), JSON and CLI flags.

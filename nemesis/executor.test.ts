@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyFaultEvent, closingEventFor } from '../checker/timeline/fault-events.js';
-import type { Cluster, Grudge, LinkFault, NodeId } from '../harness/backends/types.js';
+import type { Cluster, Grudge, LinkFault, NodeId } from '../core/cluster.js';
 import { healAllRecorded, type NemesisEvent, type NemesisIO, runNemesis } from './executor.js';
 import type { FaultPlan, PlannedFault } from './schema.js';
 

@@ -1,4 +1,4 @@
-import type { Cluster, Grudge, LinkFault, NodeId } from '../harness/backends/types.js';
+import type { Cluster, Grudge, LinkFault, NodeId } from '../core/cluster.js';
 import type { FaultPlan, PlanEntry, PlannedFault } from './schema.js';
 
 /** The `f` of every nemesis event (the timeline shades the intervals they open and close). */

@@ -1,5 +1,5 @@
-import type { Capability, NodeId } from '../harness/backends/types.js';
-import type { Rng } from '../harness/random.js';
+import type { Capability, NodeId } from '../core/cluster.js';
+import type { Rng } from '../core/random.js';
 import {
   type FaultKind,
   type FaultPlan,

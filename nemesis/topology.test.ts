@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Grudge, NodeId } from '../harness/backends/types.js';
-import { Rng } from '../harness/random.js';
+import type { Grudge, NodeId } from '../core/cluster.js';
+import { Rng } from '../core/random.js';
 import {
   bridge,
   customGrudge,

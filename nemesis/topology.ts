@@ -1,5 +1,5 @@
-import type { Grudge, NodeId } from '../harness/backends/types.js';
-import type { Rng } from '../harness/random.js';
+import type { Grudge, NodeId } from '../core/cluster.js';
+import type { Rng } from '../core/random.js';
 import type { Topology } from './schema.js';
 
 /**

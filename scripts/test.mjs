@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The whole test suite, as README.md and .ci/run call it: build, typecheck, lint, then every
-// vitest test. Ends with one line `N passed, N failed` (build, typecheck and lint count as one
+// The whole test suite, as README.md and .ci/run call it: build, typecheck, lint, the dependency layers, then every
+// vitest test. Ends with one line `N passed, N failed` (build, typecheck, lint and the layers count as one
 // check each) and exits non-zero when anything failed.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -29,6 +29,8 @@ const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const built = step('build', 'npm', ['run', 'build', '--silent']);
 step('typecheck', npx, ['tsc', '-p', 'tsconfig.json', '--noEmit']);
 step('lint', npx, ['biome', 'check', '.']);
+// Imports point down the layers (docs/architecture.md), with no cycle.
+step('dependency layers', 'npm', ['run', 'depcheck', '--silent']);
 
 if (built) {
   rmSync(outDir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const MAIN = join(ROOT, 'dist/harness/cli/main.js');
+const MAIN = join(ROOT, 'dist/cli/main.js');
 
 function newestSource(dir: string): number {
   let newest = 0;
@@ -26,12 +26,13 @@ function newestSource(dir: string): number {
 /** Builds dist/ when it is missing or stale. Type errors elsewhere don't stop tsc emitting. */
 export function ensureBuilt(): void {
   const sources = Math.max(
-    newestSource(join(ROOT, 'checker')),
-    newestSource(join(ROOT, 'harness')),
+    ...['checker', 'core', 'generators', 'backends', 'workloads', 'nemesis', 'harness', 'cli'].map(
+      (d) => newestSource(join(ROOT, d)),
+    ),
   );
   if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= sources) return;
   spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
-  if (!existsSync(MAIN)) throw new Error('npm run build did not produce dist/harness/cli/main.js');
+  if (!existsSync(MAIN)) throw new Error('npm run build did not produce dist/cli/main.js');
 }
 
 export interface CliRun {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { connectDocker } from '../backends/docker/engine.js';
+import { describeObjectsOfRun } from '../backends/docker/labels.js';
 import type { ConvergenceResult } from '../checker/convergence.js';
-import { connectDocker } from '../harness/backends/docker/engine.js';
-import { describeObjectsOfRun } from '../harness/backends/docker/labels.js';
 import { e2eRun, resultsRoot, summaryOf, verdictOf } from './e2e-run.js';
 
 /**

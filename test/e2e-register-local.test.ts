@@ -2,13 +2,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { canScanProcesses, processesOfRun } from '../backends/local/registry.js';
 import { readJsonlHistory } from '../checker/history/jsonl.js';
 import { readResults } from '../checker/results.js';
-import { canScanProcesses, processesOfRun } from '../harness/backends/local/registry.js';
-import { defaultRunDeps } from '../harness/defaults.js';
+import { defaultRunDeps } from '../cli/registries.js';
+import { leaderlessBinary } from '../cluster-images/leaderless/system.js';
 import { runTest } from '../harness/runner.js';
 import { parseSpec, resolveSpec } from '../harness/spec.js';
-import { leaderlessBinary } from '../harness/systems/leaderless.js';
 
 const out = mkdtempSync(join(tmpdir(), 'faultline-e2e-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));

@@ -2,19 +2,19 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { canScanProcesses, processesOfRun } from '../backends/local/registry.js';
 import type { ClientOp } from '../checker/history/client-op.js';
 import type { HistoryEvent } from '../checker/history/event.js';
 import { readJsonlHistory } from '../checker/history/jsonl.js';
 import { pairOperations } from '../checker/history/pair.js';
 import type { Results } from '../checker/results.js';
 import { readResults } from '../checker/results.js';
-import { canScanProcesses, processesOfRun } from '../harness/backends/local/registry.js';
-import { defaultRunDeps } from '../harness/defaults.js';
+import { defaultRunDeps } from '../cli/registries.js';
+import { leaderlessBinary } from '../cluster-images/leaderless/system.js';
 import type { RunOutcome } from '../harness/runner.js';
 import { runTest } from '../harness/runner.js';
 import type { TestSpecInput } from '../harness/spec.js';
 import { parseSpec, resolveSpec } from '../harness/spec.js';
-import { leaderlessBinary } from '../harness/systems/leaderless.js';
 
 /** A results root for one test file; `cleanup` removes it (call it from afterAll). */
 export function resultsRoot(): { out: string; cleanup(): void } {

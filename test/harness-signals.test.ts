@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readJsonlHistory } from '../checker/history/jsonl.js';
-import { runCli } from '../harness/cli/program.js';
+import { runCli } from '../cli/program.js';
 
-const script = fileURLToPath(new URL('../harness/testing/run-fake.ts', import.meta.url));
+const script = fileURLToPath(new URL('../cli/testing/run-fake.ts', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'faultline-signals-'));
 const children: ChildProcess[] = [];
 afterAll(() => {

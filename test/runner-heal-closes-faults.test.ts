@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readJsonlHistory } from '../checker/history/jsonl.js';
 import { nemesisIntervals } from '../checker/timeline/index.js';
-import type { NemesisDriver } from '../harness/nemesis-driver.js';
+import type { NemesisDriver } from '../core/nemesis.js';
 import type { Progress, RunDeps } from '../harness/runner.js';
 import { runTest } from '../harness/runner.js';
 import { parseSpec, resolveSpec } from '../harness/spec.js';

@@ -4,7 +4,7 @@ import { isNemesisEvent } from '../checker/history/event.js';
 import { checkLinearizability } from '../checker/linearizability.js';
 import { linearizabilityResults } from '../checker/results.js';
 import { HEAL_ALL_KIND, nemesisIntervals } from '../checker/timeline/index.js';
-import type { CheckerReport, WorkloadChecker } from './types.js';
+import type { CheckerReport, WorkloadChecker } from '../core/workload.js';
 
 export interface LinearizabilityCheckerOptions {
   /**

@@ -2,7 +2,7 @@ import type { ReplicaDataType } from '../checker/convergence.js';
 import { checkConvergence } from '../checker/convergence.js';
 import { checkCounter } from '../checker/counter.js';
 import { checkSetFull } from '../checker/set-full.js';
-import type { CheckerReport, WorkloadChecker } from './types.js';
+import type { CheckerReport, WorkloadChecker } from '../core/workload.js';
 
 /**
  * The eventual-consistency checkers as workload checkers (the checker functions live in

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Op } from '../harness/client.js';
+import type { Op } from '../core/client.js';
+import type { Workload, WorkloadContext } from '../core/workload.js';
 import { finalReads, fullReplication, type KeyLog, requireClient } from './keyed.js';
 import { withQuorum } from './quorum.js';
-import type { Workload, WorkloadContext } from './types.js';
 
 /** The final-phase options every eventual workload (eventual-kv, set, counter) takes. */
 export const finalPhaseOptions = {

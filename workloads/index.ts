@@ -1,9 +1,9 @@
+import type { Workload, WorkloadContext, WorkloadDefinition } from '../core/workload.js';
 import { counter } from './counter/index.js';
 import { eventualKv } from './eventual-kv/index.js';
 import { kv } from './kv/index.js';
 import { register } from './register/index.js';
 import { set } from './set/index.js';
-import type { Workload, WorkloadContext, WorkloadDefinition } from './types.js';
 
 export type {
   CheckerOutput,
@@ -14,7 +14,7 @@ export type {
   WorkloadChecker,
   WorkloadContext,
   WorkloadDefinition,
-} from './types.js';
+} from '../core/workload.js';
 
 /** A workload with its options type erased: `build` validates the raw options itself. */
 export interface RegisteredWorkload {

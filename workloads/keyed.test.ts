@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Op } from '../harness/client.js';
-import { limit, simulate } from '../harness/generator/index.js';
-import { Rng } from '../harness/random.js';
-import { leaderless } from '../harness/systems/leaderless.js';
+import { leaderless } from '../cluster-images/leaderless/system.js';
+import type { Op } from '../core/client.js';
+import { Rng } from '../core/random.js';
+import { limit, simulate } from '../generators/index.js';
 import { WORKLOADS } from './index.js';
 import { finalReads, independentKeys, KeyLog } from './keyed.js';
 

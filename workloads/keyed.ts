@@ -1,6 +1,6 @@
-import type { Op } from '../harness/client.js';
-import { each, empty, just } from '../harness/generator/index.js';
-import type { Gen, GenContext } from '../harness/generator/types.js';
+import type { Op } from '../core/client.js';
+import type { Gen, GenContext } from '../core/generator.js';
+import { each, empty, just } from '../generators/index.js';
 
 /**
  * The keys a workload's generator has opened so far, in order. The one piece of state shared

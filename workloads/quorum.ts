@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { QuorumOp } from '../harness/systems/leaderless.js';
+import type { QuorumOp } from '../core/client.js';
 
 /** The per-request quorum options of the eventual workloads (`?r=` / `?w=`; default: the store's). */
 export const quorumOptions = {

@@ -1,5 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Client, ClientFactory, Op } from '../../core/client.js';
+import { ErrorRegistry, hasCode, OpError } from '../../core/client.js';
 import type {
   Backend,
   Capability,
@@ -8,12 +10,9 @@ import type {
   Grudge,
   HostPort,
   NodeId,
-} from '../backends/types.js';
-import type { Client, ClientFactory, Op } from '../client.js';
-import { ErrorRegistry, hasCode, OpError } from '../client.js';
-import type { NemesisDriver } from '../nemesis-driver.js';
-import type { NemesisSpec } from '../nemesis-spec.js';
-import type { SystemDefinition } from '../systems/types.js';
+} from '../../core/cluster.js';
+import type { NemesisDriver, NemesisSpec } from '../../core/nemesis.js';
+import type { SystemDefinition } from '../../core/system.js';
 
 /**
  * In-memory stand-ins for the runner's tests: a cluster whose "nodes" share one map of

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { QuorumOp } from '../../harness/systems/leaderless.js';
+import type { QuorumOp } from '../../core/client.js';
+import type { WorkloadDefinition } from '../../core/workload.js';
 import { statsChecker } from '../checkers.js';
 import { convergenceChecker, counterChecker } from '../eventual-checkers.js';
 import { eventualFinalPhase, finalPhaseOptions } from '../final-phase.js';
 import { independentKeys, KeyLog, requireClient } from '../keyed.js';
 import { quorumOptions, withQuorum } from '../quorum.js';
-import type { WorkloadDefinition } from '../types.js';
 
 export const counterOptions = z
   .object({

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { ClientOp } from '../../checker/history/client-op.js';
-import type { QuorumOp } from '../../harness/systems/leaderless.js';
+import type { QuorumOp } from '../../core/client.js';
+import type { WorkloadDefinition } from '../../core/workload.js';
 import { linearizabilityChecker, statsChecker } from '../checkers.js';
 import { convergenceChecker } from '../eventual-checkers.js';
 import { eventualFinalPhase, finalPhaseOptions } from '../final-phase.js';
 import { independentKeys, KeyLog, pickWeighted, requireClient } from '../keyed.js';
 import { quorumOptions, withQuorum } from '../quorum.js';
-import type { WorkloadDefinition } from '../types.js';
 
 export const eventualKvOptions = z
   .object({

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Op } from '../../harness/client.js';
+import type { Op } from '../../core/client.js';
+import type { WorkloadDefinition } from '../../core/workload.js';
 import { linearizabilityChecker, statsChecker } from '../checkers.js';
 import { finalReads, independentKeys, KeyLog, pickWeighted, requireClient } from '../keyed.js';
-import type { WorkloadDefinition } from '../types.js';
 
 export const kvOptions = z
   .object({

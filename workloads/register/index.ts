@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Op } from '../../harness/client.js';
-import { each, empty, just } from '../../harness/generator/index.js';
-import type { Gen } from '../../harness/generator/types.js';
+import type { Op } from '../../core/client.js';
+import type { Gen } from '../../core/generator.js';
+import type { WorkloadDefinition } from '../../core/workload.js';
+import { each, empty, just } from '../../generators/index.js';
 import { linearizabilityChecker, statsChecker } from '../checkers.js';
 import { pickWeighted, requireClient } from '../keyed.js';
-import type { WorkloadDefinition } from '../types.js';
 
 export const registerOptions = z
   .object({

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { limit, simulate } from '../../harness/generator/index.js';
-import { Rng } from '../../harness/random.js';
-import { leaderless } from '../../harness/systems/leaderless.js';
+import { leaderless } from '../../cluster-images/leaderless/system.js';
+import { Rng } from '../../core/random.js';
+import { limit, simulate } from '../../generators/index.js';
 import { WORKLOADS } from '../index.js';
 
 const build = (options: unknown, concurrency: number, nodes = ['n1', 'n2', 'n3']) =>

@@ -1,0 +1,57 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { settleRunStatus } from '../harness/runner.js';
+import type { RegisterCommand } from './command.js';
+import { EXIT } from './exit-codes.js';
+import { BACKENDS } from './registries.js';
+
+/** Run folders under a results root: `<out>/<test name>/<timestamp>/`. */
+function runFolders(out: string): string[] {
+  const dirs = (d: string) => {
+    try {
+      return readdirSync(d, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => join(d, e.name));
+    } catch {
+      return [];
+    }
+  };
+  return dirs(out).flatMap(dirs);
+}
+
+/**
+ * `faultline clean`: every backend removes what crashed runs left behind, and every run folder
+ * under the results root still marked `running` whose process is gone is marked `crashed`.
+ */
+export const registerClean: RegisterCommand = (program: Command, { io, setExit }) => {
+  program
+    .command('clean')
+    .description(
+      'remove what crashed runs left behind (node processes, proxies, data dirs, containers) and mark their results folders crashed',
+    )
+    .option('--out <dir>', 'results root whose crashed runs to mark (default results)', 'results')
+    .action(async (flags: { out: string }) => {
+      let failed = false;
+      for (const [name, make] of BACKENDS) {
+        try {
+          const { removed } = await make().clean();
+          io.out(
+            `${name}: ${removed.length === 0 ? 'nothing to remove' : `removed ${removed.join(', ')}`}`,
+          );
+        } catch (e) {
+          failed = true;
+          io.err(`${name}: clean failed: ${(e as Error).message}`);
+        }
+      }
+      const crashed = runFolders(flags.out).filter((dir) => {
+        try {
+          return settleRunStatus(dir)?.crashFound === true;
+        } catch {
+          return false;
+        }
+      });
+      for (const dir of crashed) io.out(`results: marked ${dir} crashed (its run never finished)`);
+      setExit(failed ? EXIT.usage : EXIT.valid);
+    });
+};

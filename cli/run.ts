@@ -1,0 +1,270 @@
+import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { Verdict } from '../checker/porcupine/types.js';
+import { FILES } from '../harness/results-folder.js';
+import { anomalySentences, availabilityLine, convergenceLine } from '../harness/run-summary.js';
+import type { Progress, RunDeps, RunOutcome } from '../harness/runner.js';
+import { RunSetupError, runTest } from '../harness/runner.js';
+import type { RunFlags } from '../harness/spec.js';
+import {
+  loadConfigFile,
+  parseSpec,
+  resolveSpec,
+  SpecError,
+  specFromFlags,
+} from '../harness/spec.js';
+import { WorkloadOptionsError } from '../workloads/index.js';
+import type { RegisterCommand } from './command.js';
+import { EXIT, EXIT_CODES_HELP, exitCodeOf } from './exit-codes.js';
+import { reportInternalError } from './internal-error.js';
+import type { CliIO } from './io.js';
+import { processIO } from './io.js';
+import { defaultRunDeps } from './registries.js';
+
+export interface RunCliFlags extends RunFlags {
+  config?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** A Docker image reference: [registry/]name[:tag][@digest]. */
+const imageRefSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/i);
+
+function verdictWord(v: Verdict): string {
+  return v === true
+    ? 'valid'
+    : v === false
+      ? 'INVALID (anomaly found)'
+      : 'unknown (search budget ran out)';
+}
+
+function progressLine(p: Progress): string {
+  const faults = p.faults === '' ? 'none' : p.faults;
+  return (
+    `[${p.phase}] ${p.elapsedS.toFixed(1)}/${p.limitS}s  ${Math.round(p.opsPerS)} ops/s  ` +
+    `ok ${p.ok}  fail ${p.fail}  info ${p.info}  faults: ${faults}`
+  );
+}
+
+/** Prints progress: one rewritten line on a terminal, a plain line every few seconds otherwise. */
+function progressPrinter(io: CliIO) {
+  const tty = io === processIO && process.stdout.isTTY === true;
+  let lastPlain = 0;
+  let open = false;
+  return {
+    update(p: Progress) {
+      if (tty) {
+        process.stdout.write(`\r\x1b[2K${progressLine(p)}`);
+        open = true;
+      } else if (Date.now() - lastPlain >= 5000 || p.phase === 'done') {
+        lastPlain = Date.now();
+        io.out(progressLine(p));
+      }
+    },
+    /** Ends the rewritten line before other output. */
+    break() {
+      if (open) process.stdout.write('\n');
+      open = false;
+    },
+  };
+}
+
+const STATUS_WORDS: Record<RunOutcome['status'], string> = {
+  complete: 'complete',
+  aborted: 'ABORTED (stopped before it finished)',
+  crashed: 'CRASHED (stopped on an error)',
+  'failed-to-start': 'FAILED TO START',
+};
+
+const RUN_VERDICT_WORDS: Record<RunOutcome['verdict'], string> = {
+  valid: 'valid',
+  invalid: 'INVALID (anomaly found)',
+  unknown: 'UNKNOWN (no conclusion: see why below)',
+};
+
+/** Prints the outcome: each checker's verdict, each anomaly in a sentence, the folder, how to reproduce. */
+export function printOutcome(io: CliIO, r: RunOutcome): void {
+  io.out(`status: ${STATUS_WORDS[r.status]}`);
+  for (const c of r.checkers) io.out(`${c.name}: ${verdictWord(c.valid)}`);
+  const lin = r.results.checkers.linearizability;
+  if (lin && lin.valid !== true) {
+    const bad = lin.partitions
+      .filter((p) => p.valid !== true)
+      .map(
+        (p) =>
+          `${p.key || '(all)'} (${p.valid === false ? 'not linearizable' : (p.reason ?? 'unknown')})`,
+      );
+    if (bad.length > 0) io.out(`  keys: ${bad.join(', ')}`);
+  }
+  const anomalies = anomalySentences(r.results);
+  if (anomalies.length > 0) {
+    io.out('anomalies:');
+    for (const a of anomalies) io.out(`  - ${a}`);
+  }
+  for (const line of [convergenceLine(r.results), availabilityLine(r.results)]) {
+    if (line !== undefined) io.out(line);
+  }
+  for (const w of r.warnings) io.out(`warning: ${w}`);
+  io.out(`verdict: ${RUN_VERDICT_WORDS[r.verdict]}`);
+  if (r.verdict === 'unknown') for (const reason of r.reasons) io.out(`  because ${reason}`);
+  io.out(`results: ${r.dir}`);
+  // Only checkers with something to draw (linearizability) leave a timeline.
+  if (existsSync(join(r.dir, FILES.timeline))) io.out(`timeline: ${join(r.dir, FILES.timeline)}`);
+  io.out(`reproduce with --seed ${r.seed}`);
+}
+
+/**
+ * A whole `faultline run` (also used by `demo`): spec from flags and config, seed printed first,
+ * progress while running, Ctrl-C / SIGTERM stop cleanly (a second Ctrl-C aborts at once).
+ * Resolves to the exit code.
+ */
+export async function executeRun(
+  rawSpec: unknown,
+  io: CliIO,
+  deps: RunDeps = defaultRunDeps(),
+  source?: string,
+): Promise<number> {
+  let spec: ReturnType<typeof resolveSpec>;
+  try {
+    spec = resolveSpec(parseSpec(rawSpec, source), () => randomInt(0, 2 ** 31 - 1));
+  } catch (e) {
+    if (e instanceof SpecError) {
+      io.err(`faultline run: ${e.message}`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  io.out(`seed: ${spec.seed}`);
+  const printer = progressPrinter(io);
+  const ctl = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    printer.break();
+    if (interrupts === 1) {
+      io.err(
+        `${sig}: stopping: healing faults and tearing the cluster down (Ctrl-C again to abort at once)`,
+      );
+      ctl.abort();
+    } else {
+      io.err(`${sig}: aborting now; run \`faultline clean\` to remove what the run left behind`);
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const outcome = await runTest(spec, deps, {
+      signal: ctl.signal,
+      onProgress: (p) => printer.update(p),
+      log: (line) => {
+        if (line.startsWith('warning:')) {
+          printer.break();
+          io.err(line);
+        }
+      },
+    });
+    printer.break();
+    printOutcome(io, outcome);
+    return exitCodeOf(outcome.valid);
+  } catch (e) {
+    printer.break();
+    if (e instanceof RunSetupError || e instanceof WorkloadOptionsError || e instanceof SpecError) {
+      io.err(`faultline run: ${e.message}`);
+      return EXIT.usage;
+    }
+    return reportInternalError(io, e);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `faultline run` with its flags. */
+export const registerRun: RegisterCommand = (program: Command, { io, setExit }) => {
+  program
+    .command('run')
+    .description('run a test: cluster up, workload and faults, heal, final reads, check')
+    .option(
+      '--config <file>',
+      'a test spec file (TS/JS with defineTest, or JSON); flags override it',
+    )
+    .option('--name <name>', 'test name (names the results folder)')
+    .option('--system <name>', 'system under test (default leaderless)')
+    .option('--backend <name>', 'where the nodes run (default local)')
+    .option('--nodes <n>', 'number of nodes (default 5)')
+    .option(
+      '--workload <name>',
+      'workload: register, kv, eventual-kv, set, counter (default register)',
+    )
+    .option('--workload-opt <key=value>', 'a workload option (repeatable)', collect)
+    .option(
+      '--nemesis <faults>',
+      'comma-separated faults: partition,kill,pause,clock,link (or none)',
+    )
+    .option('--nemesis-interval <seconds>', 'mean seconds between fault starts')
+    .option('--nemesis-targets <targets>', 'comma-separated: one,minority,majority,all')
+    .option('--concurrency <n>', 'client workers (default 10)')
+    .option('--rate <ops/s>', 'target ops per second across workers (default 200)')
+    .option('--time-limit <seconds>', 'length of the main phase (default 30)')
+    .option('--recovery <seconds>', 'wait after healing, before the final reads (default 5)')
+    .option('--op-timeout <seconds>', 'an op slower than this is recorded as info (default 5)')
+    .option('--seed <n>', 'the seed (random when absent; always printed)')
+    .option(
+      '--system-opt <key=value>',
+      'a node setting, passed as --key value (repeatable)',
+      collect,
+    )
+    .option('--out <dir>', 'results root (default results)')
+    .option(
+      '--min-ok-ops <n>',
+      'ok client ops needed before a run can be called valid (default 10)',
+    )
+    .option(
+      '--min-ok-ops-per-key <n>',
+      'ok client ops needed on each key, for workloads checked per key (default 1)',
+    )
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
+    .option(
+      '--base-image <image>',
+      'docker backend: layer the system on this image instead of one assembled from host files',
+    )
+    .action(async (flags: RunCliFlags & { baseImage?: string }) => {
+      if (flags.baseImage !== undefined) {
+        const image = imageRefSchema.safeParse(flags.baseImage);
+        if (!image.success) {
+          io.err(
+            `faultline run: --base-image: not an image reference: ${JSON.stringify(flags.baseImage)}`,
+          );
+          setExit(EXIT.usage);
+          return;
+        }
+        process.env.FAULTLINE_DOCKER_BASE_IMAGE = image.data;
+      }
+      let base: unknown = {};
+      if (flags.config !== undefined) {
+        try {
+          base = await loadConfigFile(flags.config);
+        } catch (e) {
+          io.err(`faultline run: ${(e as Error).message}`);
+          setExit(EXIT.usage);
+          return;
+        }
+      }
+      let raw: unknown;
+      try {
+        raw = specFromFlags(flags, base);
+      } catch (e) {
+        io.err(`faultline run: ${(e as Error).message}`);
+        setExit(EXIT.usage);
+        return;
+      }
+      const code = await executeRun(raw, io, defaultRunDeps(), flags.config);
+      setExit(code);
+    });
+};

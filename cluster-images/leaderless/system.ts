@@ -1,0 +1,469 @@
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { ClientFactory, Op, QuorumOp } from '../../core/client.js';
+import { ErrorRegistry, hasCode, OpError } from '../../core/client.js';
+import type { HostPort, SystemRecipe } from '../../core/cluster.js';
+import { HttpJsonClient, HttpStatusError } from '../../core/http-json.js';
+import type { SystemDefinition } from '../../core/system.js';
+
+/** The store's bundle, built by `npm run build` (found from source and from dist/). */
+export function leaderlessBinary(): string {
+  // From source: beside this file; from dist/cluster-images/leaderless/: three levels up.
+  for (const rel of [
+    './dist/leaderless.js',
+    '../../../cluster-images/leaderless/dist/leaderless.js',
+  ]) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  return fileURLToPath(new URL('./dist/leaderless.js', import.meta.url));
+}
+
+const hostPort = (a: HostPort) =>
+  a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+
+/** The leaderless store's recipe: one `node leaderless.js` per node, settings as `--flag value`. */
+export function leaderlessRecipe(binary = leaderlessBinary()): SystemRecipe {
+  return {
+    name: 'leaderless',
+    // A Node.js program: Date.now() goes through libc, so libfaketime moves its wall clock (the
+    // lww conflict mode orders writes by it). A backend still has to be able to do clock faults.
+    clockFaults: true,
+    launch({ node, listen, peerListen, peers, dataDir, settings }) {
+      const peerList = { ...peers };
+      peerList[node] ??= peerListen;
+      const args = [
+        binary,
+        '--id',
+        node,
+        '--listen',
+        hostPort(listen),
+        '--peer-listen',
+        hostPort(peerListen),
+        '--peers',
+        Object.entries(peerList)
+          .map(([id, a]) => `${id}=${hostPort(a)}`)
+          .join(','),
+        '--data-dir',
+        dataDir,
+      ];
+      for (const [k, v] of Object.entries(settings)) args.push(`--${k}`, v);
+      return { command: process.execPath, args, env: {} };
+    },
+    async healthy(client) {
+      const c = new HttpJsonClient(client, undefined);
+      try {
+        const r = await c.request('GET', '/admin/status', undefined, AbortSignal.timeout(500));
+        return r.status === 200;
+      } catch {
+        return false;
+      } finally {
+        c.close();
+      }
+    },
+  };
+}
+
+/**
+ * Which leaderless answers mean "certainly not applied": every 4xx (the store documents 409 cas
+ * precondition failed, 412 too few replicas so nothing was sent, 400/404/405/413 rejected), and a
+ * refused connection (the request never reached the node). 5xx, resets and timeouts stay unknown.
+ * 412 and a refused connection are the store being unavailable; 409 is an answer.
+ */
+export const leaderlessErrors = new ErrorRegistry([
+  {
+    name: 'cas precondition failed',
+    type: 'fail',
+    match: (e) => e instanceof HttpStatusError && e.status === 409,
+  },
+  {
+    name: 'too few replicas reachable',
+    type: 'fail',
+    unavailable: true,
+    match: (e) => e instanceof HttpStatusError && e.status === 412,
+  },
+  {
+    name: 'rejected',
+    type: 'fail',
+    match: (e) => e instanceof HttpStatusError && e.status >= 400 && e.status < 500,
+  },
+  {
+    name: 'connection refused',
+    type: 'fail',
+    unavailable: true,
+    match: (e) => hasCode(e, 'ECONNREFUSED'),
+  },
+  {
+    name: 'unknown op',
+    type: 'fail',
+    match: (e) => e instanceof OpError && e.code === 'unsupported',
+  },
+]);
+
+const path = (kind: string, key: unknown) => `/${kind}/${encodeURIComponent(String(key))}`;
+
+/** The CASPaxos register client: read / write / cas on `/lin/:key`. */
+export const leaderlessLinClient: ClientFactory<Op> = {
+  errors: leaderlessErrors,
+  open(_node, address) {
+    const http = new HttpJsonClient(address);
+    return {
+      async invoke(op, signal) {
+        const key = op.key ?? 'r';
+        switch (op.f) {
+          case 'read': {
+            const body = (await http.call('GET', path('lin', key), undefined, signal)) as {
+              value?: unknown;
+            };
+            return { value: body.value ?? null };
+          }
+          case 'write':
+            await http.call('PUT', path('lin', key), { value: op.value }, signal);
+            return {};
+          case 'cas': {
+            const [from, to] = op.value as [unknown, unknown];
+            await http.call('POST', `${path('lin', key)}/cas`, { from, to }, signal);
+            return {};
+          }
+          default:
+            throw new OpError('unsupported', `the lin client has no operation ${op.f}`);
+        }
+      },
+      async close() {
+        http.close();
+      },
+    };
+  },
+};
+
+/**
+ * Reads change nothing, so an eventual read that failed in any way is certainly "not applied":
+ * the README allows recording it as `fail`. Thrown by the eventual clients for a read's error.
+ */
+class ReadFailed extends OpError {
+  constructor(cause: unknown) {
+    super('read-failed', cause instanceof Error ? cause.message : String(cause));
+    this.cause = cause;
+  }
+}
+
+/** Whether the store's table calls `e` an outage: unknown (5xx, reset, ...) or refused for want of nodes. */
+function outage(e: unknown): boolean {
+  const c = leaderlessErrors.classify(e);
+  return c.type === 'info' || c.unavailable === true;
+}
+
+/**
+ * The eventual clients' registry: the store's table, plus failed reads as `fail` (unavailable
+ * unless the cause was a definite answer, e.g. a 400 for a bad request).
+ */
+export const leaderlessEventualErrors = new ErrorRegistry([
+  ...leaderlessErrors.rules,
+  {
+    name: 'read failed',
+    type: 'fail',
+    unavailable: true,
+    match: (e) => e instanceof ReadFailed && outage(e.cause),
+  },
+  {
+    name: 'read failed',
+    type: 'fail',
+    match: (e) => e instanceof ReadFailed,
+  },
+]);
+
+function quorumQuery(op: QuorumOp, param: 'r' | 'w'): string {
+  const q = op[param];
+  return q === undefined ? '' : `?${param}=${q}`;
+}
+
+/** An eventual read: errors become ReadFailed, except a timeout/abort (the interpreter's signal). */
+async function eventualRead<T>(signal: AbortSignal, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (signal.aborted) throw e;
+    throw new ReadFailed(e);
+  }
+}
+
+const replyNumber = (body: unknown, field: string): number | undefined => {
+  const v = (body as Record<string, unknown> | null)?.[field];
+  return typeof v === 'number' ? v : undefined;
+};
+
+/**
+ * The eventual kv client (`/kv/:key`): `read` returns the array of values read ([] when absent);
+ * `write` PUTs the value with the causal context of this client's last read of the key, if any
+ * (siblings mode: the write supersedes exactly the siblings that read saw, as a read-modify-write
+ * client would; lww contexts are empty and not sent). A write's completion carries `ts` when the
+ * store's reply reports the lww timestamp.
+ */
+export const leaderlessKvClient: ClientFactory<Op> = {
+  errors: leaderlessEventualErrors,
+  open(_node, address) {
+    const http = new HttpJsonClient(address);
+    /** key → the context of this client's last ok read of it (one worker uses a client). */
+    const contexts = new Map<string, string>();
+    return {
+      async invoke(op: QuorumOp, signal) {
+        const key = op.key ?? 'k';
+        switch (op.f) {
+          case 'read': {
+            const body = (await eventualRead(signal, () =>
+              http.call('GET', `${path('kv', key)}${quorumQuery(op, 'r')}`, undefined, signal),
+            )) as { values?: unknown; context?: unknown } | null;
+            if (typeof body?.context === 'string' && body.context !== '') {
+              contexts.set(String(key), body.context);
+            }
+            const values = body?.values;
+            return { value: Array.isArray(values) ? values : [] };
+          }
+          case 'write': {
+            const context = contexts.get(String(key));
+            const body = await http.call(
+              'PUT',
+              `${path('kv', key)}${quorumQuery(op, 'w')}`,
+              context === undefined ? { value: op.value } : { value: op.value, context },
+              signal,
+            );
+            const ts = replyNumber(body, 'ts');
+            return ts === undefined ? {} : { extra: { ts } };
+          }
+          default:
+            throw new OpError('unsupported', `the kv client has no operation ${op.f}`);
+        }
+      },
+      async close() {
+        http.close();
+      },
+    };
+  },
+};
+
+/** The OR-set client (`/set/:key`): `add` / `remove` an element, `read` the elements. */
+export const leaderlessSetClient: ClientFactory<Op> = {
+  errors: leaderlessEventualErrors,
+  open(_node, address) {
+    const http = new HttpJsonClient(address);
+    return {
+      async invoke(op: QuorumOp, signal) {
+        const key = op.key ?? 's';
+        switch (op.f) {
+          case 'read': {
+            const body = await eventualRead(signal, () =>
+              http.call('GET', `${path('set', key)}${quorumQuery(op, 'r')}`, undefined, signal),
+            );
+            const value = (body as { value?: unknown } | null)?.value;
+            return { value: Array.isArray(value) ? value : [] };
+          }
+          case 'add':
+          case 'remove':
+            await http.call(
+              'POST',
+              `${path('set', key)}${quorumQuery(op, 'w')}`,
+              { [op.f]: op.value },
+              signal,
+            );
+            return {};
+          default:
+            throw new OpError('unsupported', `the set client has no operation ${op.f}`);
+        }
+      },
+      async close() {
+        http.close();
+      },
+    };
+  },
+};
+
+/** The PN-counter client (`/counter/:key`): `add` a delta (any integer), `read` the number. */
+export const leaderlessCounterClient: ClientFactory<Op> = {
+  errors: leaderlessEventualErrors,
+  open(_node, address) {
+    const http = new HttpJsonClient(address);
+    return {
+      async invoke(op: QuorumOp, signal) {
+        const key = op.key ?? 'c';
+        switch (op.f) {
+          case 'read': {
+            const body = await eventualRead(signal, () =>
+              http.call('GET', `${path('counter', key)}${quorumQuery(op, 'r')}`, undefined, signal),
+            );
+            const value = replyNumber(body, 'value');
+            if (value === undefined) throw new ReadFailed(new Error('no numeric value'));
+            return { value };
+          }
+          case 'add':
+            await http.call(
+              'POST',
+              `${path('counter', key)}${quorumQuery(op, 'w')}`,
+              { delta: op.value },
+              signal,
+            );
+            return {};
+          default:
+            throw new OpError('unsupported', `the counter client has no operation ${op.f}`);
+        }
+      },
+      async close() {
+        http.close();
+      },
+    };
+  },
+};
+
+/** The replica state of one key as the convergence checker reads it (contract of issue 7). */
+export type ReplicaState =
+  | { values: unknown[]; ts?: number[] }
+  | { elements: unknown[] }
+  | { value: number };
+
+/** The record types `/admin/replica` lists that a replica reader may select. */
+export type ReplicaRecordType = 'kv' | 'set' | 'counter';
+
+/** One line of `/admin/replica`. */
+const replicaLineSchema = z.object({
+  type: z.enum(['kv', 'set', 'counter', 'lin']),
+  key: z.string(),
+  view: z.unknown(),
+  raw: z.unknown(),
+});
+const kvViewSchema = z.object({ values: z.array(z.unknown()) }).loose();
+/** The lww raw state: the value's version carries the coordinator's wall-clock ms, `ts`. */
+const lwwRawSchema = z
+  .object({ t: z.literal('lww'), ts: z.number(), deleted: z.boolean() })
+  .loose();
+
+/**
+ * A replica record as the contract's state: kv → `{values, ts?}` (lww: the live value and its
+ * `raw.ts`; a tombstone holds no value; siblings: every sibling), set → `{elements}`, counter →
+ * `{value}`. Throws (naming the line) on a record that does not have its type's shape.
+ */
+export function replicaStateOf(line: z.infer<typeof replicaLineSchema>): ReplicaState {
+  const where = `/admin/replica ${line.type} record ${JSON.stringify(line.key)}`;
+  switch (line.type) {
+    case 'kv': {
+      const view = kvViewSchema.safeParse(line.view);
+      if (!view.success) throw new Error(`${where}: view has no values array`);
+      const lww = lwwRawSchema.safeParse(line.raw);
+      if (lww.success) {
+        return lww.data.deleted
+          ? { values: [], ts: [] }
+          : { values: view.data.values, ts: view.data.values.map(() => lww.data.ts) };
+      }
+      return { values: view.data.values };
+    }
+    case 'set':
+      if (!Array.isArray(line.view)) throw new Error(`${where}: view is not an array`);
+      return { elements: line.view };
+    case 'counter':
+      if (typeof line.view !== 'number') throw new Error(`${where}: view is not a number`);
+      return { value: line.view };
+    default:
+      throw new Error(`${where}: not an eventual record`);
+  }
+}
+
+/** GET /admin/replica, parsed line by line (the dump can be large: never one JSON.parse). */
+function fetchReplica(
+  agent: http.Agent,
+  address: HostPort,
+  type: ReplicaRecordType,
+  signal: AbortSignal,
+): Promise<Record<string, ReplicaState>> {
+  return new Promise((resolve, reject) => {
+    const keys: Record<string, ReplicaState> = {};
+    const req = http.get(
+      { agent, host: address.host, port: address.port, path: '/admin/replica', signal },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(new HttpStatusError(res.statusCode ?? 0, undefined));
+          return;
+        }
+        res.setEncoding('utf8');
+        let rest = '';
+        let lineNo = 0;
+        const take = (line: string) => {
+          lineNo++;
+          if (line.trim() === '') return;
+          const parsed = replicaLineSchema.safeParse(JSON.parse(line));
+          if (!parsed.success) {
+            throw new Error(`/admin/replica line ${lineNo}: ${parsed.error.issues[0]?.message}`);
+          }
+          if (parsed.data.type === type) keys[parsed.data.key] = replicaStateOf(parsed.data);
+        };
+        res.on('data', (chunk: string) => {
+          const lines = (rest + chunk).split('\n');
+          rest = lines.pop() ?? '';
+          try {
+            for (const l of lines) take(l);
+          } catch (e) {
+            res.destroy();
+            reject(e);
+          }
+        });
+        res.on('error', reject);
+        res.on('end', () => {
+          try {
+            take(rest);
+            resolve(keys);
+          } catch (e) {
+            reject(e);
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Reads one node's replica directly (`GET /admin/replica`, no coordination) and keeps the records
+ * of one type. Op: `{f: "replica-read", value: {node, round}}`; result value: `{node, round, keys}`
+ * with each key's state as `replicaStateOf` gives it. Any failure is `fail`: a read changes nothing.
+ */
+export function leaderlessReplicaReader(type: ReplicaRecordType): ClientFactory<Op> {
+  return {
+    errors: leaderlessEventualErrors,
+    open(_node, address) {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      return {
+        async invoke(op, signal) {
+          if (op.f !== 'replica-read') {
+            throw new OpError('unsupported', `the replica reader has no operation ${op.f}`);
+          }
+          const keys = await eventualRead(signal, () => fetchReplica(agent, address, type, signal));
+          const arg = (op.value ?? {}) as Record<string, unknown>;
+          return { value: { ...arg, keys } };
+        },
+        async close() {
+          agent.destroy();
+        },
+      };
+    },
+  };
+}
+
+export const leaderless: SystemDefinition = {
+  name: 'leaderless',
+  recipe: () => leaderlessRecipe(),
+  clients: {
+    lin: leaderlessLinClient,
+    kv: leaderlessKvClient,
+    set: leaderlessSetClient,
+    counter: leaderlessCounterClient,
+    'replica-kv': leaderlessReplicaReader('kv'),
+    'replica-set': leaderlessReplicaReader('set'),
+    'replica-counter': leaderlessReplicaReader('counter'),
+  },
+  preflight() {
+    const bin = leaderlessBinary();
+    return existsSync(bin)
+      ? undefined
+      : `the leaderless store is not built (${bin} is missing): run \`npm run build\` first`;
+  },
+};

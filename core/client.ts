@@ -1,0 +1,133 @@
+import type { Key } from '../checker/history/event.js';
+import type { HostPort, NodeId } from './cluster.js';
+
+/** What a generator produces for a client: the operation as it is recorded on invoke. */
+export interface Op {
+  f: string;
+  key?: Key;
+  value?: unknown;
+}
+
+/**
+ * Per-op quorum overrides an eventual op may carry (a read's `r`, a write's `w`), for systems
+ * whose clients take them. They ride on the op object, not in
+ * the history: they are the workload's options, recorded in test.json with the spec.
+ */
+export interface QuorumOp extends Op {
+  r?: number;
+  w?: number;
+}
+
+/** An operation that happened (`ok`), with the value it returned (a read's value). */
+export interface OkResult {
+  value?: unknown;
+  /** Extra fields recorded on the completion (e.g. a system's timestamps). */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * A client for one node, used by one worker at a time (single-threaded: one op in flight).
+ * `invoke` resolves when the op happened and throws otherwise; what the error means (certainly
+ * not applied, or unknown) is decided by the client's error registry, never by the runner.
+ * `signal` aborts the op (the op timeout, or the run stopping): the outcome is then unknown.
+ * The same signal may serve a few successive ops of the worker (never one after it aborted): a
+ * listener added to it should be removed when the op ends (node:http does this for its own), and
+ * its state means something only while the op is in flight.
+ */
+export interface Client<O extends Op = Op> {
+  invoke(op: O, signal: AbortSignal): Promise<OkResult>;
+  close(): Promise<void>;
+}
+
+/** How a system's clients are made and their errors classified. */
+export interface ClientFactory<O extends Op = Op> {
+  open(node: NodeId, address: HostPort): Client<O>;
+  errors: ErrorRegistry;
+}
+
+/** `fail`: the op certainly did not take effect. `info`: it may have, now or later. */
+export type ErrorClass = 'fail' | 'info';
+
+export interface ErrorRule {
+  /** Recorded as the completion's `error`. */
+  name: string;
+  type: ErrorClass;
+  /**
+   * For a `fail`: the system refused for want of nodes (connection refused, too few replicas
+   * reachable), not a definite answer such as a cas whose precondition did not hold. Recorded
+   * as `unavailable: true` on the completion; availability counts such ops as outages.
+   */
+  unavailable?: boolean;
+  match(error: unknown): boolean;
+}
+
+export interface Classified {
+  type: ErrorClass;
+  error: string;
+  /** The matching rule says `unavailable` (see ErrorRule). */
+  unavailable?: true;
+}
+
+/** An error a client raises on purpose, with a code its registry knows. */
+export class OpError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OpError';
+  }
+}
+
+export function hasCode(error: unknown, ...codes: string[]): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && codes.includes(code);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' && !error.message.includes(code)
+      ? `${code}: ${error.message}`
+      : error.message;
+  }
+  return String(error);
+}
+
+/**
+ * One registry per client: the rules that say which errors are definite (`fail`). Anything no
+ * rule matches is `info`: when in doubt, the outcome is unknown (claiming `fail` for an op that
+ * took effect would make the checker report false anomalies).
+ */
+export class ErrorRegistry {
+  constructor(readonly rules: readonly ErrorRule[]) {}
+
+  classify(error: unknown): Classified {
+    if (error instanceof OpTimeout) return { type: 'info', error: 'timeout' };
+    if (error instanceof RunStopped) return { type: 'info', error: 'aborted: the run stopped' };
+    for (const rule of this.rules) {
+      if (rule.match(error)) {
+        const c: Classified = { type: rule.type, error: `${rule.name}: ${describe(error)}` };
+        if (rule.unavailable === true) c.unavailable = true;
+        return c;
+      }
+    }
+    return { type: 'info', error: describe(error) };
+  }
+}
+
+/** The reason an op's signal is aborted when it ran past the op timeout. */
+export class OpTimeout extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = 'OpTimeout';
+  }
+}
+
+/** The reason an op's signal is aborted when the run is stopping (Ctrl-C, an error). */
+export class RunStopped extends Error {
+  constructor() {
+    super('the run stopped');
+    this.name = 'RunStopped';
+  }
+}

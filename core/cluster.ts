@@ -1,0 +1,123 @@
+/**
+ * What a backend gives the runner: a cluster of named nodes and a small set of fault
+ * primitives (DESIGN.md, "Backends"). The nemesis only ever calls these primitives; clients
+ * only ever use `clientAddress`. Every backend (local processes, docker) implements this and
+ * passes the same conformance suite.
+ */
+
+import type { Rng } from './random.js';
+
+export type NodeId = string;
+
+/** node → the nodes whose traffic it drops (both directions are listed explicitly). */
+export type Grudge = Record<NodeId, NodeId[]>;
+
+export interface LinkFault {
+  /** Added one-way delay on traffic leaving the node, ms. */
+  delayMs?: number;
+  /** Uniform jitter added to the delay, ms. */
+  jitterMs?: number;
+  /** Probability in [0, 1] that a packet / chunk is dropped. */
+  loss?: number;
+  /**
+   * Bandwidth limit on traffic leaving the node, kbit/s (1 kbit = 1000 bits); absent: no
+   * limit. Needs the 'link-bandwidth' capability.
+   */
+  rateKbit?: number;
+}
+
+export const CAPABILITIES = [
+  'kill',
+  'pause',
+  'partition',
+  'clock',
+  'link-delay',
+  'link-loss',
+  'link-bandwidth',
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** How to start node `node` of a system: produced by the system's recipe, run by the backend. */
+export interface NodeLaunch {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** What a backend needs to know about the system under test. */
+export interface SystemRecipe {
+  name: string;
+  /**
+   * The command for one node. `peers[p]` is the address by which THIS node reaches peer p
+   * (a backend may route it through a proxy); `listen`/`peerListen` are where it must bind.
+   */
+  launch(ctx: {
+    node: NodeId;
+    listen: HostPort;
+    peerListen: HostPort;
+    peers: Record<NodeId, HostPort>;
+    dataDir: string;
+    settings: Record<string, string>;
+  }): NodeLaunch;
+  /** Resolves true once the node answers at its client address. Must not hang (own timeout). */
+  healthy(client: HostPort): Promise<boolean>;
+  /** Whether the system reads the clock through libc (clock faults work) — see the docker issue. */
+  clockFaults: boolean;
+}
+
+export interface ClusterOptions {
+  /** Unique per run; labels every process / container / network the run creates. */
+  runId: string;
+  recipe: SystemRecipe;
+  nodes: NodeId[];
+  settings: Record<string, string>;
+  /** Node logs go to `${logsDir}/<node>/` (stdout.log, stderr.log), streamed during the run. */
+  logsDir: string;
+  /** Bound on waiting for every node's health check; the error names the node that did not come up. */
+  startTimeoutMs: number;
+  signal?: AbortSignal;
+  /**
+   * The run's randomness for backend-side choices (the local proxies' jitter and loss draws).
+   * Optional: without it a backend derives a fixed stream from the run id.
+   */
+  rng?: Rng;
+}
+
+export interface Cluster {
+  readonly nodes: readonly NodeId[];
+  /** Where clients connect for `node` (directly, not through the peer proxies). */
+  clientAddress(node: NodeId): HostPort;
+
+  /** SIGKILL the node (its whole process group / container). */
+  kill(node: NodeId): Promise<void>;
+  /** Start a killed or stopped node again, same command and data dir; resolves when healthy. */
+  start(node: NodeId): Promise<void>;
+  pause(node: NodeId): Promise<void>;
+  resume(node: NodeId): Promise<void>;
+  /** Replace the current partition by this grudge (an empty grudge heals). */
+  partition(grudge: Grudge): Promise<void>;
+  heal(): Promise<void>;
+  /** Set (replace) the link fault on traffic leaving `node`; an empty fault clears it. */
+  setLink(node: NodeId, fault: LinkFault): Promise<void>;
+  /** Offset `node`'s wall clock by `offsetMs` (0 resets). Only with the 'clock' capability. */
+  setClock(node: NodeId, offsetMs: number): Promise<void>;
+
+  /** Heal everything: resume paused, start killed, heal partitions, clear links and clocks. */
+  healAll(): Promise<void>;
+  /** Stop every node and remove everything the run created. Idempotent; safe after a crash. */
+  teardown(): Promise<void>;
+}
+
+export interface Backend {
+  readonly name: string;
+  readonly capabilities: ReadonlySet<Capability>;
+  /** Bring a cluster up; on failure, removes whatever it had started before rejecting. */
+  createCluster(options: ClusterOptions): Promise<Cluster>;
+  /** Remove leftovers of runs whose harness died (found through a run registry / labels). */
+  clean(): Promise<{ removed: string[] }>;
+}
