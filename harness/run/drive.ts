@@ -1,0 +1,94 @@
+import type { Client, Op } from '../../core/client.js';
+import type { Cluster, NodeId } from '../../core/cluster.js';
+import type { NemesisDriver } from '../../core/nemesis.js';
+import type { Rng } from '../../core/random.js';
+import type { Gen } from '../../generators/index.js';
+import { stagger, timeLimit } from '../../generators/index.js';
+import type { Workload } from '../../workloads/index.js';
+import { interpret, type ProcessTable } from '../interpreter.js';
+import { errorText } from './errors.js';
+import type { RunSession } from './session.js';
+
+/** Runs the clients over a generator until it ends; each worker draws from its own stream. */
+export type Drive = (gen: Gen<Op>, phaseLabel: string) => Promise<void>;
+
+export interface DriverInput {
+  session: RunSession;
+  clients: readonly Client<Op>[];
+  nodes: readonly NodeId[];
+  processes: ProcessTable;
+  workload: Pick<Workload, 'client'>;
+  rng: Rng;
+  opTimeoutMs: number;
+}
+
+/** The clients as one driver, used by the main phase and the final phase alike. */
+export function driver(input: DriverInput): Drive {
+  const { session, clients, nodes, processes, workload, rng } = input;
+  return async (gen, phaseLabel) => {
+    await interpret({
+      gen,
+      processes,
+      client: (t) => clients[t] as Client<Op>,
+      node: (t) => nodes[t % nodes.length] as NodeId,
+      errors: workload.client.errors,
+      rng: (t) => rng.fork(`${phaseLabel}/thread-${t}`),
+      sink: session.recorder,
+      opTimeoutMs: input.opTimeoutMs,
+      signal: session.signal,
+      onCompletion: (e) => session.countCompletion(e),
+    });
+  };
+}
+
+export interface MainPhaseInput {
+  session: RunSession;
+  drive: Drive;
+  cluster: Cluster;
+  nemesis: NemesisDriver;
+  plan: unknown;
+  workload: Pick<Workload, 'generator'>;
+  timeLimitS: number;
+  rate: number;
+}
+
+/**
+ * Stage 3, drive with nemesis: the clients run the workload at the spec's rate until the time
+ * limit while the nemesis carries out its plan; both stop at the limit or on the run's signal.
+ * A nemesis that fails is recorded (`nemesis-error`) and is a problem of the run.
+ */
+export async function mainPhase(input: MainPhaseInput): Promise<void> {
+  const { session, cluster } = input;
+  session.setPhase('main');
+  session.mainStart = session.recorder.now();
+  const nemesisStop = new AbortController();
+  const stopNemesis = () => nemesisStop.abort();
+  session.signal.addEventListener('abort', stopNemesis, { once: true });
+  const deadline = setTimeout(stopNemesis, input.timeLimitS * 1000);
+  const nemesisRun = input.nemesis
+    .run(input.plan, cluster, {
+      record: (e) => session.recordNemesis(e),
+      now: () => session.recorder.now(),
+      signal: nemesisStop.signal,
+    })
+    .catch((e: unknown) => {
+      session.recordNemesis({
+        process: 'nemesis',
+        type: 'info',
+        f: 'nemesis-error',
+        error: errorText(e),
+      });
+      session.problem(`the nemesis stopped early: ${errorText(e)}`);
+    });
+  try {
+    await input.drive(
+      timeLimit(input.timeLimitS * 1e9, stagger(1e9 / input.rate, input.workload.generator)),
+      'ops',
+    );
+  } finally {
+    stopNemesis();
+    clearTimeout(deadline);
+    session.signal.removeEventListener('abort', stopNemesis);
+    await nemesisRun;
+  }
+}

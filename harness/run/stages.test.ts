@@ -1,0 +1,216 @@
+/**
+ * The run's stages one at a time, with the in-memory fakes: each is a function of its inputs
+ * and the run session, so it can be driven without the rest of the pipeline.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readJsonlHistory } from '../../checker/history/jsonl.js';
+import type { Cluster } from '../../core/cluster.js';
+import type { NemesisDriver } from '../../core/nemesis.js';
+import { just } from '../../generators/index.js';
+import { WORKLOADS } from '../../workloads/index.js';
+import { ProcessTable } from '../interpreter.js';
+import { Recorder } from '../recorder.js';
+import { parseSpec, resolveSpec } from '../spec.js';
+import { fakeBackend, fakeNemesis, fakeSystem, fakeWorld } from '../testing/fakes.js';
+import { ClusterStartError, clusterUp } from './cluster-up.js';
+import type { Drive } from './drive.js';
+import { mainPhase } from './drive.js';
+import { RunSetupError } from './errors.js';
+import { finalPhase } from './final-phase.js';
+import { healStage } from './heal.js';
+import { prepare } from './prepare.js';
+import { RunSession } from './session.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'faultline-stages-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let files = 0;
+function session(signal = new AbortController().signal) {
+  const recorder = new Recorder(join(dir, `history-${files++}.jsonl`));
+  const lines: string[] = [];
+  return { s: new RunSession(recorder, signal, (l) => lines.push(l), 1), recorder, lines };
+}
+
+async function fakeCluster() {
+  const world = fakeWorld();
+  const cluster = await fakeBackend(world).createCluster({
+    runId: 'r',
+    recipe: fakeSystem(world).recipe(),
+    nodes: ['n1', 'n2', 'n3'],
+    settings: {},
+    logsDir: join(dir, 'nodes'),
+    startTimeoutMs: 1000,
+  });
+  return { world, cluster };
+}
+
+function deps(world = fakeWorld()) {
+  return {
+    backends: new Map([['fake', () => fakeBackend(world)]]),
+    systems: new Map([['fake', fakeSystem(world)]]),
+    workloads: WORKLOADS,
+    nemesis: fakeNemesis(world),
+  };
+}
+
+const spec = (input: Record<string, unknown> = {}) =>
+  resolveSpec(
+    parseSpec({ system: 'fake', backend: 'fake', nodes: 3, timeLimit: 1, out: dir, ...input }),
+    () => 1,
+  );
+
+describe('stage 1: prepare', () => {
+  it('names what cannot run before anything starts, else gives the plan and workload', () => {
+    expect(() => prepare(spec({ backend: 'nope' }), deps())).toThrow(
+      /unknown backend "nope" \(known: fake\)/,
+    );
+    expect(() => prepare(spec({ system: 'nope' }), deps())).toThrow(RunSetupError);
+    expect(() => prepare(spec({ nemesis: { faults: ['clock'] } }), deps())).toThrow(
+      /fake backend cannot do the clock fault/,
+    );
+    const p = prepare(spec({ nemesis: { faults: ['kill'] } }), deps());
+    expect(p.nodes).toEqual(['n1', 'n2', 'n3']);
+    expect(Array.isArray(p.plan)).toBe(true);
+    expect(p.workload.checkers.map((c) => c.name)).toEqual(['linearizability', 'stats']);
+  });
+});
+
+describe('stage 2: cluster up', () => {
+  it('a cluster that does not come up carries the nodes’ own stderr', async () => {
+    const world = fakeWorld();
+    world.failOn.add('createCluster');
+    const p = prepare(spec(), deps(world));
+    const logsDir = join(dir, 'up-nodes');
+    const err = await clusterUp({
+      prepared: p,
+      runId: 'r',
+      settings: {},
+      logsDir,
+      startTimeoutMs: 1000,
+      signal: new AbortController().signal,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClusterStartError);
+    expect((err as ClusterStartError).nodeOutput.join('\n')).toMatch(/floppy/);
+  });
+});
+
+describe('stage 3: drive with nemesis', () => {
+  it('stops the nemesis at the time limit, and records a nemesis failure as a problem', async () => {
+    const { cluster } = await fakeCluster();
+    const { s, recorder } = session();
+    let nemesisSignal: AbortSignal | undefined;
+    const nemesis: NemesisDriver = {
+      requiredCapabilities: () => [],
+      plan: () => [],
+      async run(_plan, _cluster, io) {
+        nemesisSignal = io.signal;
+        await new Promise((r) => setTimeout(r, 50));
+        throw new Error('primitive exploded');
+      },
+    };
+    const driven: string[] = [];
+    const drive: Drive = async (_gen, label) => {
+      driven.push(label);
+      await new Promise((r) => setTimeout(r, 150));
+    };
+    await mainPhase({
+      session: s,
+      drive,
+      cluster,
+      nemesis,
+      plan: [],
+      workload: { generator: just({ f: 'read' }) },
+      timeLimitS: 0.1,
+      rate: 10,
+    });
+    recorder.close();
+    expect(driven).toEqual(['ops']);
+    expect(nemesisSignal?.aborted).toBe(true);
+    expect(s.problems).toEqual(['the nemesis stopped early: primitive exploded']);
+    const { events } = await readJsonlHistory(recorder.file);
+    expect(events.map((e) => e.f)).toContain('nemesis-error');
+  });
+});
+
+describe('stage 4: heal', () => {
+  it('heals the cluster and closes every fault still open in the history', async () => {
+    const { world, cluster } = await fakeCluster();
+    const { s, recorder } = session();
+    s.recordNemesis({ process: 'nemesis', type: 'info', f: 'kill', value: ['n2'] });
+    await cluster.kill('n2');
+    s.recordNemesis({ process: 'nemesis', type: 'info', f: 'clock-offset', value: { n1: 5 } });
+    expect(s.activeFaults()).toBe('kill, clock');
+    await healStage(s, cluster);
+    recorder.close();
+    expect(world.killed.size).toBe(0);
+    expect(s.activeFaults()).toBe('');
+    const fs = (await readJsonlHistory(recorder.file)).events.map((e) => e.f);
+    expect(fs).toEqual([
+      'kill',
+      'clock-offset',
+      'heal-all-start',
+      'start',
+      'clock-reset',
+      'heal-all-stop',
+    ]);
+    expect(s.problems).toEqual([]);
+  });
+
+  it('a heal that fails is a problem of the run', async () => {
+    const { world, cluster } = await fakeCluster();
+    world.failOn.add('healAll');
+    const { s, recorder } = session();
+    await healStage(s, cluster as Cluster);
+    recorder.close();
+    expect(s.problems).toEqual(['healing the cluster failed: fake: healAll failed']);
+  });
+});
+
+describe('stage 5: final phase', () => {
+  const input = async (signal: AbortSignal, drive: Drive) => {
+    const { cluster } = await fakeCluster();
+    const { s, recorder } = session(signal);
+    return {
+      recorder,
+      args: {
+        session: s,
+        drive,
+        cluster,
+        nodes: cluster.nodes,
+        processes: new ProcessTable(1),
+        workload: { finalGenerator: just({ f: 'read', key: 'k' }) },
+        recoveryS: 0.05,
+        opTimeoutS: 1,
+        concurrency: 1,
+      },
+    };
+  };
+
+  it('waits the recovery time on the history clock, then runs the final generator', async () => {
+    const labels: string[] = [];
+    const { args, recorder } = await input(new AbortController().signal, async (_g, l) => {
+      labels.push(l);
+    });
+    const t0 = recorder.now();
+    await finalPhase(args);
+    expect(recorder.now() - t0).toBeGreaterThanOrEqual(0.05 * 1e9);
+    expect(labels).toEqual(['final']);
+    recorder.close();
+  });
+
+  it('is skipped from where the run was stopped', async () => {
+    const ctl = new AbortController();
+    ctl.abort();
+    const labels: string[] = [];
+    const { args, recorder } = await input(ctl.signal, async (_g, l) => {
+      labels.push(l);
+    });
+    await finalPhase(args);
+    expect(labels).toEqual([]);
+    expect(args.session.phase).toBe('setup');
+    recorder.close();
+  });
+});
