@@ -1,7 +1,90 @@
+import type { z } from 'zod';
 import type { HistoryEvent } from '../checker/history/event.js';
+import type { FaultStyle } from '../checker/timeline/fault-events.js';
 import type { Capability, Cluster, NodeId } from './cluster.js';
 import type { EventInput } from './event.js';
 import type { Rng } from './random.js';
+
+/** What a system may or may not allow a fault kind, beyond the backend's capabilities. */
+export interface SystemFeatures {
+  /** The system reads the clock through libc, so a clock fault moves its clock. */
+  clockFaults: boolean;
+}
+
+/** Half of a fault: the event it records (`f` comes from the kind's `events`) and what it does. */
+export interface FaultStep {
+  /** The recorded event's value: the grudge, the nodes, the offsets... */
+  value: unknown;
+  /**
+   * Calls the cluster's primitives. A rejection is recorded as the event's `error` and the plan
+   * goes on, so it must not leave work running behind it (await every primitive it starts).
+   */
+  act(cluster: Cluster): Promise<void>;
+}
+
+/** The values a zod shape parses to. */
+export type ShapeOutput<S extends z.ZodRawShape> = z.output<z.ZodObject<S>>;
+
+/** One planned fault of a kind: `kind` plus the fields of the kind's `fault` shape. */
+export type PlannedFaultOf<Name extends string, F extends z.ZodRawShape> = {
+  kind: Name;
+} & ShapeOutput<F>;
+
+/**
+ * Everything about one fault kind, in one value (nemesis/kinds/ holds faultline's own). The
+ * nemesis derives from a list of these its spec schema, the plan, the executor's steps and the
+ * audit; the checker and the plots get `events` and `style` as data (FaultStyle).
+ *
+ * `settings` are fields of the nemesis spec itself (e.g. `targets`, `link`), with their
+ * defaults. Several kinds may share a field by using the very same schema object.
+ */
+export interface FaultKind<
+  Name extends string = string,
+  Settings extends z.ZodRawShape = z.ZodRawShape,
+  Fault extends z.ZodRawShape = z.ZodRawShape,
+> {
+  readonly name: Name;
+  readonly settings: Settings;
+  /**
+   * Problems with the settings taken together, each at a field path (checked whenever a spec
+   * is parsed, whichever faults it asks for).
+   */
+  settingsProblems?(settings: ShapeOutput<Settings>): { path: string; message: string }[];
+  /** Throws when the settings name something the run does not have (checked before planning). */
+  checkNodes?(settings: ShapeOutput<Settings>, nodes: readonly NodeId[]): void;
+  /** The fields of a planned fault besides `kind`: every choice made (nodes, grudge, offsets...). */
+  readonly fault: Fault;
+  /** The backend capabilities a fault of this kind needs, with these settings. */
+  capabilities(settings: ShapeOutput<Settings>): readonly Capability[];
+  /** A system feature it needs too, and how to say that the system lacks it. */
+  readonly needs?: { feature: keyof SystemFeatures; lacking: string };
+  /**
+   * One concrete fault. Every random choice comes from `rng` (a stream of its own per fault), so
+   * the same seed plans the same fault: changing the order of the draws changes every plan.
+   */
+  plan(settings: ShapeOutput<Settings>, nodes: readonly NodeId[], rng: Rng): ShapeOutput<Fault>;
+  /** One line for progress lines, logs and the audit's sentences. */
+  describe(fault: PlannedFaultOf<Name, Fault>): string;
+  start(fault: PlannedFaultOf<Name, Fault>): FaultStep;
+  stop(fault: PlannedFaultOf<Name, Fault>): FaultStep;
+  /**
+   * The `f` of its start and stop events. Histories on disk keep these names: do not rename.
+   * A pair of the form `<x>-start`/`<x>-stop` is understood even by readers without the
+   * kind's table (a re-check of an old folder, the availability windows).
+   */
+  readonly events: { open: string; close: string };
+  /** How plots and the timeline draw it: a legend label and a CSS colour. */
+  readonly style: { label: string; colour: string };
+}
+
+/** Builds a FaultKind with its types inferred from the settings and fault shapes. */
+export function defineFaultKind<
+  const Name extends string,
+  Settings extends z.ZodRawShape,
+  Fault extends z.ZodRawShape,
+>(kind: FaultKind<Name, Settings, Fault>): FaultKind<Name, Settings, Fault> {
+  return kind;
+}
 
 /**
  * A test spec's `nemesis` field as the runner passes it on: the fault kinds asked for and each
@@ -37,7 +120,7 @@ export interface NemesisDriver {
   unsupported?(
     spec: NemesisSpec,
     backend: { name: string; capabilities: ReadonlySet<Capability> },
-    system: { name: string; clockFaults: boolean },
+    system: { name: string } & SystemFeatures,
   ): string[];
   plan(spec: NemesisSpec, nodes: readonly NodeId[], rng: Rng, timeLimitMs: number): unknown;
   /**
@@ -51,4 +134,9 @@ export interface NemesisDriver {
    */
   audit?(plan: unknown, events: readonly HistoryEvent[]): string[];
   run(plan: unknown, cluster: Cluster, io: NemesisIO): Promise<void>;
+  /**
+   * Its fault kinds as the checker and the drawings need them: the events that open and close
+   * each, its label and colour. The runner passes them to the timeline, the plots and the heal.
+   */
+  kinds?: readonly FaultStyle[];
 }

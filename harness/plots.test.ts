@@ -161,6 +161,31 @@ describe('plot legends', () => {
     }
   });
 
+  it("shade and name each kind as the nemesis's styles say; grey for a kind they omit", () => {
+    const ops = [op(1 * S, 2, 'ok')];
+    const events = [
+      nemesis(1, 'wipe-disk'),
+      nemesis(2, 'restore-disk'),
+      nemesis(3, 'pause'),
+      nemesis(4, 'resume'),
+      { index: 0, time: 5 * S, process: 0, type: 'ok', f: 'read' } as HistoryEvent,
+    ];
+    const styles = [
+      {
+        kind: 'wipe',
+        open: 'wipe-disk',
+        close: 'restore-disk',
+        label: 'disk wiped',
+        colour: '#010203',
+      },
+    ];
+    for (const svg of [latencySvg('t', ops, events, styles), rateSvg('t', ops, events, styles)]) {
+      expect(legendOf(svg)).toEqual(['ok', 'disk wiped', 'pause']);
+      expect(svg).toMatch(/fill="#010203" opacity="0.35"><title>wipe-disk<\/title>/);
+      expect(svg).toMatch(/fill="#cccccc" opacity="0.35"><title>pause<\/title>/);
+    }
+  });
+
   it('draw an empty history', () => {
     for (const svg of [latencySvg('t', [], []), rateSvg('t', [], [])]) {
       expect(legendOf(svg)).toEqual([]);

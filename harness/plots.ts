@@ -1,12 +1,15 @@
 import type { ClientOp } from '../checker/history/client-op.js';
 import type { HistoryEvent } from '../checker/history/event.js';
+import type { FaultStyle } from '../checker/timeline/index.js';
 import { HEAL_ALL_KIND, nemesisIntervals } from '../checker/timeline/index.js';
+import { BUILTIN_FAULT_STYLES } from '../nemesis/kinds/index.js';
 
 /**
  * `latency.svg` and `rate.svg` for a results folder: plain SVG, no dependencies. Latency is a
  * scatter of the completed ops (x: invoke time, y: latency on a log scale), rate is completions
  * per second by outcome; both shade the nemesis intervals, as Jepsen's plots do, and mark the
- * final heal. Their size does not grow with the history: the scatter is binned into pixel cells
+ * final heal. Each fault kind is shaded in its kind's colour (`faultStyles`: the nemesis's kinds,
+ * faultline's own by default; grey for a kind it does not list). Their size does not grow with the history: the scatter is binned into pixel cells
  * and the rate into at most one bucket per two pixels.
  */
 
@@ -18,13 +21,6 @@ const PH = H - M.top - M.bottom;
 const OUTCOMES = ['ok', 'fail', 'info'] as const;
 type Outcome = (typeof OUTCOMES)[number];
 const COLORS: Record<Outcome, string> = { ok: '#2a9d55', fail: '#d1495b', info: '#e0a100' };
-const FAULT_FILL: Record<string, string> = {
-  partition: '#9bb8ff',
-  kill: '#ffb3b3',
-  pause: '#d9c2ff',
-  clock: '#ffd59b',
-  link: '#a8e0d0',
-};
 const OTHER_FAULT_FILL = '#cccccc';
 const HEAL_STROKE = '#333333';
 /**
@@ -47,12 +43,15 @@ function frame(
   yAxis: string,
   events: readonly HistoryEvent[],
   outcomes: readonly Outcome[],
+  faultStyles: readonly FaultStyle[],
 ): string {
+  const style = new Map(faultStyles.map((s) => [s.kind, s]));
+  const fillOf = (kind: string) => style.get(kind)?.colour ?? OTHER_FAULT_FILL;
   const x = (s: number) => M.left + (endS > 0 ? (Math.min(s, endS) / endS) * PW : 0);
   const shades: string[] = [];
   const heals: string[] = [];
   const kinds: string[] = []; // fault kinds drawn, in order of first appearance
-  for (const iv of nemesisIntervals(events)) {
+  for (const iv of nemesisIntervals(events, faultStyles)) {
     if (!iv.interval) continue;
     const x0 = x(iv.start / 1e9);
     if (iv.kind === HEAL_ALL_KIND) {
@@ -63,9 +62,8 @@ function frame(
     }
     if (!kinds.includes(iv.kind)) kinds.push(iv.kind);
     const x1 = x(iv.end / 1e9); // an unhealed fault (end Infinity) runs to the right edge
-    const fill = FAULT_FILL[iv.kind] ?? OTHER_FAULT_FILL;
     shades.push(
-      `<rect x="${x0.toFixed(1)}" y="${M.top}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="${PH}" fill="${fill}" opacity="0.35"><title>${esc(iv.label)}</title></rect>`,
+      `<rect x="${x0.toFixed(1)}" y="${M.top}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="${PH}" fill="${esc(fillOf(iv.kind))}" opacity="0.35"><title>${esc(iv.label)}</title></rect>`,
     );
   }
   const ticks: string[] = [];
@@ -87,7 +85,7 @@ function frame(
   const box = (fill: string) => (y: number) =>
     `<rect x="${W - M.right + 12}" y="${y}" width="10" height="10" fill="${fill}"/>`;
   for (const o of outcomes) entry(o, box(COLORS[o]));
-  for (const k of kinds) entry(k, box(FAULT_FILL[k] ?? OTHER_FAULT_FILL));
+  for (const k of kinds) entry(style.get(k)?.label ?? k, box(esc(fillOf(k))));
   if (heals.length > 0) {
     entry(
       'heal',
@@ -115,6 +113,7 @@ export function latencySvg(
   title: string,
   ops: readonly ClientOp[],
   events: readonly HistoryEvent[],
+  faultStyles: readonly FaultStyle[] = BUILTIN_FAULT_STYLES,
 ): string {
   const endS = endOf(events);
   let maxMs = 10;
@@ -180,13 +179,22 @@ export function latencySvg(
   yTicks.push(
     `<text x="12" y="${M.top + PH / 2}" font-size="11" transform="rotate(-90 12 ${M.top + PH / 2})">latency (ms)</text>`,
   );
-  return frame(`${title}: latency`, endS, dots.join(''), yTicks.join(''), events, outcomes);
+  return frame(
+    `${title}: latency`,
+    endS,
+    dots.join(''),
+    yTicks.join(''),
+    events,
+    outcomes,
+    faultStyles,
+  );
 }
 
 export function rateSvg(
   title: string,
   ops: readonly ClientOp[],
   events: readonly HistoryEvent[],
+  faultStyles: readonly FaultStyle[] = BUILTIN_FAULT_STYLES,
 ): string {
   const endS = endOf(events);
   // Equal buckets over the whole run (no partial last one to dip at the edge), about a second
@@ -228,5 +236,5 @@ export function rateSvg(
     .join('');
   const unit = bucketS > 1.5 ? `ops/s (mean over ${bucketS.toFixed(1)} s)` : 'ops/s';
   const label = `<text x="12" y="${M.top + PH / 2}" font-size="11" transform="rotate(-90 12 ${M.top + PH / 2})">${unit}</text>`;
-  return frame(`${title}: throughput`, endS, lines, yTicks + label, events, outcomes);
+  return frame(`${title}: throughput`, endS, lines, yTicks + label, events, outcomes, faultStyles);
 }

@@ -157,7 +157,7 @@ async function runStages(
       timeLimitS: spec.timeLimit,
       rate: spec.rate,
     });
-    await healStage(session, cluster);
+    await healStage(session, cluster, deps.nemesis.kinds);
     await finalPhase({
       session,
       drive,

@@ -1,19 +1,14 @@
-import type { Cluster, Grudge, LinkFault, NodeId } from '../core/cluster.js';
-import type { FaultPlan, PlanEntry, PlannedFault } from './schema.js';
-
-/** The `f` of every nemesis event (the timeline shades the intervals they open and close). */
-export type NemesisF =
-  | 'partition-start'
-  | 'partition-stop'
-  | 'kill'
-  | 'start'
-  | 'pause'
-  | 'resume'
-  | 'link-start'
-  | 'link-stop'
-  | 'clock-offset'
-  | 'clock-reset'
-  | 'heal';
+import type { Cluster } from '../core/cluster.js';
+import type { FaultStep } from '../core/nemesis.js';
+import type { BUILTIN_KINDS } from './kinds/index.js';
+import { loose } from './plan.js';
+import type {
+  AnyFaultKind,
+  FaultKinds,
+  FaultPlanOf,
+  LoosePlannedFault,
+  PlanEntryOf,
+} from './registry.js';
 
 /**
  * One nemesis event as it goes into the history. Besides `f` and `value` (the grudge, the node
@@ -25,7 +20,8 @@ export type NemesisF =
 export type NemesisEvent = {
   process: 'nemesis';
   type: 'info';
-  f: NemesisF;
+  /** The fault kind's start or stop event (nemesis/kinds/), or `heal`. */
+  f: string;
   value: unknown;
   /** Index of the plan entry (absent for heal). */
   fault?: number;
@@ -74,123 +70,33 @@ async function sleepUntil(io: NemesisIO, atNs: number): Promise<boolean> {
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** Run `op` on every node at once; the first failure's message, if any. */
-async function onEach(
-  nodes: readonly NodeId[],
-  op: (n: NodeId) => Promise<void>,
-): Promise<string | undefined> {
-  const results = await Promise.allSettled(nodes.map(op));
-  const failed = results.flatMap((r, i) =>
-    r.status === 'rejected' ? [`${nodes[i]}: ${errorText(r.reason)}`] : [],
-  );
-  return failed.length > 0 ? failed.join('; ') : undefined;
+interface Step extends FaultStep {
+  f: string;
 }
 
-function linkOf(fault: {
-  delayMs?: number | undefined;
-  jitterMs?: number | undefined;
-  loss?: number | undefined;
-  rateKbit?: number | undefined;
-}): LinkFault {
-  const l: LinkFault = {};
-  if (fault.delayMs !== undefined) l.delayMs = fault.delayMs;
-  if (fault.jitterMs !== undefined) l.jitterMs = fault.jitterMs;
-  if (fault.loss !== undefined) l.loss = fault.loss;
-  if (fault.rateKbit !== undefined) l.rateKbit = fault.rateKbit;
-  return l;
-}
-
-interface Step {
-  f: NemesisF;
-  value: unknown;
-  act: () => Promise<string | undefined>;
-}
-
-/** What starting and stopping a planned fault mean in cluster primitives. */
-function steps(fault: PlannedFault, cluster: Cluster): { start: Step; stop: Step } {
-  const attempt = (p: () => Promise<void>) => async () => {
-    try {
-      await p();
-      return undefined;
-    } catch (e) {
-      return errorText(e);
-    }
+/** What starting and stopping a planned fault mean: its kind's steps, with the kind's event names. */
+function steps(kinds: FaultKinds, fault: LoosePlannedFault): { start: Step; stop: Step } {
+  const kind = kinds.kind(fault.kind);
+  return {
+    start: { f: kind.events.open, ...kind.start(fault) },
+    stop: { f: kind.events.close, ...kind.stop(fault) },
   };
-  switch (fault.kind) {
-    case 'partition': {
-      const g: Grudge = fault.grudge;
-      return {
-        start: { f: 'partition-start', value: g, act: attempt(() => cluster.partition(g)) },
-        stop: { f: 'partition-stop', value: g, act: attempt(() => cluster.heal()) },
-      };
-    }
-    case 'kill':
-      return {
-        start: {
-          f: 'kill',
-          value: fault.nodes,
-          act: () => onEach(fault.nodes, (n) => cluster.kill(n)),
-        },
-        stop: {
-          f: 'start',
-          value: fault.nodes,
-          act: () => onEach(fault.nodes, (n) => cluster.start(n)),
-        },
-      };
-    case 'pause':
-      return {
-        start: {
-          f: 'pause',
-          value: fault.nodes,
-          act: () => onEach(fault.nodes, (n) => cluster.pause(n)),
-        },
-        stop: {
-          f: 'resume',
-          value: fault.nodes,
-          act: () => onEach(fault.nodes, (n) => cluster.resume(n)),
-        },
-      };
-    case 'link': {
-      const link = linkOf(fault.link);
-      return {
-        start: {
-          f: 'link-start',
-          value: { nodes: fault.nodes, ...link },
-          act: () => onEach(fault.nodes, (n) => cluster.setLink(n, link)),
-        },
-        stop: {
-          f: 'link-stop',
-          value: fault.nodes,
-          act: () => onEach(fault.nodes, (n) => cluster.setLink(n, {})),
-        },
-      };
-    }
-    case 'clock': {
-      const nodes = Object.keys(fault.offsets);
-      return {
-        start: {
-          f: 'clock-offset',
-          value: fault.offsets,
-          act: () => onEach(nodes, (n) => cluster.setClock(n, fault.offsets[n] ?? 0)),
-        },
-        stop: {
-          f: 'clock-reset',
-          value: nodes,
-          act: () => onEach(nodes, (n) => cluster.setClock(n, 0)),
-        },
-      };
-    }
-  }
 }
 
 async function perform(
   step: Step,
-  entry: PlanEntry | undefined,
+  entry: { index: number },
+  cluster: Cluster,
   scheduledTime: number,
   io: NemesisIO,
 ): Promise<void> {
   const startedTime = io.now();
-  const error = await step.act();
+  let error: string | undefined;
+  try {
+    await step.act(cluster);
+  } catch (e) {
+    error = errorText(e);
+  }
   const event: NemesisEvent = {
     process: 'nemesis',
     type: 'info',
@@ -198,8 +104,8 @@ async function perform(
     value: step.value,
     scheduledTime: Math.round(scheduledTime),
     startedTime,
+    fault: entry.index,
   };
-  if (entry !== undefined) event.fault = entry.index;
   if (error !== undefined) event.error = error;
   io.record(event);
 }
@@ -208,30 +114,33 @@ async function perform(
  * Carry out the plan through the cluster's primitives, each fault at its time (offsets from
  * when this is called). A primitive that fails is recorded (the event's `error`) and the plan
  * goes on. On abort it returns at once, leaving faults in place: healing is the runner's
- * (`cluster.healAll()`, or `healAllRecorded`).
+ * (`cluster.healAll()`, or `healAllRecorded`). `kinds`: the registry the plan was made with
+ * (faultline's own when left out).
  */
-export async function runNemesis(
-  plan: FaultPlan,
+export async function runNemesis<K extends readonly AnyFaultKind[] = typeof BUILTIN_KINDS>(
+  plan: FaultPlanOf<K>,
   cluster: Cluster,
   io: NemesisIO,
+  kinds?: FaultKinds<K>,
 ): Promise<NemesisOutcome> {
+  const reg = loose(kinds);
   const t0 = io.now();
   const outcome: NemesisOutcome = { started: 0, stopped: 0, aborted: false };
-  for (const entry of plan.entries) {
-    const { start, stop } = steps(entry.fault, cluster);
+  for (const entry of plan.entries as PlanEntryOf<readonly AnyFaultKind[]>[]) {
+    const { start, stop } = steps(reg, entry.fault as LoosePlannedFault);
     const startAt = t0 + entry.startMs * NS_PER_MS;
     if (!(await sleepUntil(io, startAt))) {
       outcome.aborted = true;
       return outcome;
     }
-    await perform(start, entry, startAt, io);
+    await perform(start, entry, cluster, startAt, io);
     outcome.started += 1;
     const stopAt = startAt + entry.durationMs * NS_PER_MS;
     if (!(await sleepUntil(io, stopAt))) {
       outcome.aborted = true;
       return outcome;
     }
-    await perform(stop, entry, stopAt, io);
+    await perform(stop, entry, cluster, stopAt, io);
     outcome.stopped += 1;
   }
   return outcome;

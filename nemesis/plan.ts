@@ -1,86 +1,89 @@
 import type { Capability, NodeId } from '../core/cluster.js';
+import type { SystemFeatures } from '../core/nemesis.js';
 import type { Rng } from '../core/random.js';
+import { BUILTIN_FAULT_KINDS, type BUILTIN_KINDS } from './kinds/index.js';
 import {
-  type FaultKind,
-  type FaultPlan,
-  type NemesisSpec,
-  type NemesisSpecInput,
-  type PlanEntry,
-  type PlannedFault,
-  parseNemesisSpec,
-  type Target,
-} from './schema.js';
-import { customGrudge, majority, partitionGrudge } from './topology.js';
+  type AnyFaultKind,
+  type FaultKinds,
+  type FaultPlanOf,
+  type LoosePlannedFault,
+  type LooseSpec,
+  type PlannedFaultOfKinds,
+  parseSpecWith,
+  type SpecInputOf,
+} from './registry.js';
+
+export { targetNodes, targetSize } from './kinds/shared.js';
 
 /**
- * How many nodes a target names among n: one; a minority ⌊(n-1)/2⌋ (at least one, so that on
- * one or two nodes "minority" still hits a node); a majority ⌊n/2⌋+1; all.
+ * The functions below work with any registry of fault kinds (`kinds`, faultline's own when
+ * left out); nemesis/index.ts's `createNemesis(kinds)` binds them into a driver.
  */
-export function targetSize(target: Target, n: number): number {
-  switch (target) {
-    case 'one':
-      return Math.min(1, n);
-    case 'minority':
-      return Math.min(n, Math.max(1, Math.floor((n - 1) / 2)));
-    case 'majority':
-      return majority(n);
-    case 'all':
-      return n;
-  }
+type Builtin = typeof BUILTIN_KINDS;
+
+/**
+ * The registry to use (faultline's own when none is given), seen without its static types, as
+ * the code that serves every registry sees it.
+ */
+export function loose<K extends readonly AnyFaultKind[]>(
+  kinds: FaultKinds<K> | undefined,
+): FaultKinds {
+  return (kinds ?? BUILTIN_FAULT_KINDS) as unknown as FaultKinds;
 }
 
-/** A random set of `targetSize(target)` nodes, listed in node order. */
-export function targetNodes(target: Target, nodes: readonly NodeId[], rng: Rng): NodeId[] {
-  const chosen = new Set(rng.shuffle(nodes).slice(0, targetSize(target, nodes.length)));
-  return nodes.filter((n) => chosen.has(n));
+function parseLoose(kinds: FaultKinds, input: unknown): LooseSpec {
+  return parseSpecWith(kinds, input) as LooseSpec;
+}
+
+/** The kinds a spec asks for, each once, in the spec's order. */
+function askedKinds(kinds: FaultKinds, spec: LooseSpec): AnyFaultKind[] {
+  return [...new Set(spec.faults)].map((name) => kinds.kind(name));
 }
 
 /** The backend capabilities a spec's faults need. */
-export function requiredCapabilities(specInput: NemesisSpecInput): Capability[] {
-  const spec = parseNemesisSpec(specInput);
+export function requiredCapabilities<K extends readonly AnyFaultKind[] = Builtin>(
+  specInput: SpecInputOf<K>,
+  kinds?: FaultKinds<K>,
+): Capability[] {
+  const reg = loose(kinds);
+  const spec = parseLoose(reg, specInput);
   const need = new Set<Capability>();
-  for (const f of spec.faults) {
-    switch (f) {
-      case 'partition':
-      case 'kill':
-      case 'pause':
-      case 'clock':
-        need.add(f);
-        break;
-      case 'link':
-        if ((spec.link.delayMs ?? 0) > 0 || (spec.link.jitterMs ?? 0) > 0) need.add('link-delay');
-        if ((spec.link.loss ?? 0) > 0) need.add('link-loss');
-        if (spec.link.rateKbit !== undefined) need.add('link-bandwidth');
-        break;
-    }
-  }
+  for (const k of askedKinds(reg, spec)) for (const c of k.capabilities(spec)) need.add(c);
   return [...need];
 }
 
 /**
  * Why each fault of the spec cannot run here, one sentence each naming the fault and the
- * backend (or the system, for clock faults on a system that reads the clock without libc).
- * Empty: everything is supported. The runner checks this before anything starts.
+ * backend (or the system, for a kind that needs a system feature, e.g. clock faults on a system
+ * that reads the clock without libc). Empty: everything is supported. The runner checks this
+ * before anything starts.
  */
-export function unsupportedFaults(
-  specInput: NemesisSpecInput,
+export function unsupportedFaults<K extends readonly AnyFaultKind[] = Builtin>(
+  specInput: SpecInputOf<K>,
   backend: { name: string; capabilities: ReadonlySet<Capability> },
-  system?: { name: string; clockFaults: boolean },
+  system?: { name: string } & SystemFeatures,
+  kinds?: FaultKinds<K>,
 ): string[] {
+  const reg = loose(kinds);
+  const spec = parseLoose(reg, specInput);
+  const asked = askedKinds(reg, spec);
   const problems: string[] = [];
-  for (const c of requiredCapabilities(specInput)) {
-    if (!backend.capabilities.has(c)) {
-      const fault = c.startsWith('link-') ? `link (${c})` : c;
+  const told = new Set<string>();
+  for (const k of asked) {
+    for (const c of k.capabilities(spec)) {
+      if (backend.capabilities.has(c) || told.has(`${k.name} ${c}`)) continue;
+      told.add(`${k.name} ${c}`);
+      // A capability named like its kind names the fault alone: "the clock fault".
+      const fault = c === k.name ? c : `${k.name} (${c})`;
       problems.push(
         `the ${backend.name} backend cannot do the ${fault} fault (it can: ${[...backend.capabilities].join(', ') || 'nothing'})`,
       );
     }
   }
-  const spec = parseNemesisSpec(specInput);
-  if (spec.faults.includes('clock') && system !== undefined && !system.clockFaults) {
-    problems.push(
-      `the ${system.name} system does not support clock faults (it reads the clock without libc)`,
-    );
+  for (const k of asked) {
+    if (k.needs !== undefined && system !== undefined && !system[k.needs.feature]) {
+      problems.push(`the ${system.name} system ${k.needs.lacking}`);
+    }
   }
   return problems;
 }
@@ -91,18 +94,22 @@ export function unsupportedFaults(
  * the last fault ends by `timeLimitMs`. Every choice comes from `rng`, one forked stream per
  * fault (`fault-<i>`), so the same seed gives the same plan.
  */
-export function planFaults(
-  specInput: NemesisSpecInput,
+export function planFaults<K extends readonly AnyFaultKind[] = Builtin>(
+  specInput: SpecInputOf<K>,
   nodes: readonly NodeId[],
   rng: Rng,
   timeLimitMs: number,
-): FaultPlan {
-  const spec = parseNemesisSpec(specInput);
-  if (spec.grudge !== undefined && spec.topologies.includes('custom')) {
-    customGrudge(nodes, spec.grudge); // refuse unknown nodes now, not mid-run
-  }
-  const plan: FaultPlan = { nodes: [...nodes], timeLimitMs, entries: [] };
-  if (spec.faults.length === 0 || nodes.length === 0) return plan;
+  kinds?: FaultKinds<K>,
+): FaultPlanOf<K> {
+  const reg = loose(kinds);
+  const spec = parseLoose(reg, specInput);
+  for (const k of reg.list) k.checkNodes?.(spec, nodes);
+  const plan: FaultPlanOf<readonly AnyFaultKind[]> = {
+    nodes: [...nodes],
+    timeLimitMs,
+    entries: [],
+  };
+  if (spec.faults.length === 0 || nodes.length === 0) return plan as FaultPlanOf<K>;
   const intervalMs = spec.interval * 1000;
   let t = Math.round((spec.initialQuiet ?? spec.interval / 2) * 1000);
   // The first faults take every asked-for kind once (in a seeded order), so a plan long enough
@@ -112,7 +119,7 @@ export function planFaults(
     const r = rng.fork(`fault-${index}`);
     // Drawn even when the kind is fixed, so the fault's other choices keep their stream position.
     const drawn = r.pick(spec.faults);
-    const kind = firstKinds[index] ?? drawn;
+    const kind = reg.kind(firstKinds[index] ?? drawn);
     const durationMs = Math.round(
       spec.faultDuration
         ? r.between(spec.faultDuration[0], spec.faultDuration[1]) * 1000
@@ -124,71 +131,25 @@ export function planFaults(
         : r.between(0.3, 0.7) * intervalMs,
     );
     if (t + durationMs > timeLimitMs) break;
-    const entry: PlanEntry = {
+    plan.entries.push({
       index,
       startMs: t,
       durationMs,
       quietMs,
-      fault: concreteFault(kind, spec, nodes, r),
-    };
-    plan.entries.push(entry);
+      fault: { kind: kind.name, ...kind.plan(spec, nodes, r) },
+    });
     t += durationMs + quietMs;
   }
-  return plan;
-}
-
-function concreteFault(
-  kind: FaultKind,
-  spec: NemesisSpec,
-  nodes: readonly NodeId[],
-  rng: Rng,
-): PlannedFault {
-  switch (kind) {
-    case 'partition': {
-      const topology = rng.pick(spec.topologies);
-      return { kind, topology, grudge: partitionGrudge(topology, nodes, rng, spec.grudge) };
-    }
-    case 'kill':
-    case 'pause': {
-      const target = rng.pick(spec.targets);
-      return { kind, target, nodes: targetNodes(target, nodes, rng) };
-    }
-    case 'link': {
-      const target = rng.pick(spec.targets);
-      return { kind, target, nodes: targetNodes(target, nodes, rng), link: { ...spec.link } };
-    }
-    case 'clock': {
-      const target = rng.pick(spec.targets);
-      const offsets: Record<NodeId, number> = {};
-      for (const n of targetNodes(target, nodes, rng)) {
-        const size = rng.between(0.5, 1) * spec.clockOffsetMs;
-        offsets[n] = Math.round(rng.chance(0.5) ? size : -size);
-      }
-      return { kind, target, offsets };
-    }
-  }
+  return plan as FaultPlanOf<K>;
 }
 
 /** A one-line description of a fault, for progress lines and logs. */
-export function describeFault(fault: PlannedFault): string {
-  switch (fault.kind) {
-    case 'partition':
-      return `partition ${fault.topology} ${Object.entries(fault.grudge)
-        .map(([a, d]) => `${a}✕${d.join('+')}`)
-        .join(' ')}`.trim();
-    case 'kill':
-    case 'pause':
-      return `${fault.kind} ${fault.nodes.join(',')}`;
-    case 'link': {
-      const l = fault.link;
-      const rate = l.rateKbit === undefined ? '' : ` rate ${l.rateKbit}kbit/s`;
-      return `link ${fault.nodes.join(',')} delay ${l.delayMs ?? 0}±${l.jitterMs ?? 0}ms loss ${l.loss ?? 0}${rate}`;
-    }
-    case 'clock':
-      return `clock ${Object.entries(fault.offsets)
-        .map(([n, o]) => `${n}${o >= 0 ? '+' : ''}${o}ms`)
-        .join(' ')}`;
-  }
+export function describeFault<K extends readonly AnyFaultKind[] = Builtin>(
+  fault: PlannedFaultOfKinds<K>,
+  kinds?: FaultKinds<K>,
+): string {
+  const f = fault as LoosePlannedFault;
+  return loose(kinds).kind(f.kind).describe(f);
 }
 
 /**
@@ -196,11 +157,15 @@ export function describeFault(fault: PlannedFault): string {
  * naming the setting to change; undefined when the plan is complete. The runner refuses such a
  * plan before anything starts: a fault-injection run that injects nothing must not pass.
  */
-export function planShortfall(specInput: NemesisSpecInput, plan: FaultPlan): string | undefined {
-  const spec = parseNemesisSpec(specInput);
+export function planShortfall<K extends readonly AnyFaultKind[] = Builtin>(
+  specInput: SpecInputOf<K>,
+  plan: FaultPlanOf<K>,
+  kinds?: FaultKinds<K>,
+): string | undefined {
+  const spec = parseLoose(loose(kinds), specInput);
   const asked = [...new Set(spec.faults)];
   if (asked.length === 0) return undefined;
-  const planned = new Set(plan.entries.map((e) => e.fault.kind));
+  const planned = new Set<string>(plan.entries.map((e) => (e.fault as LoosePlannedFault).kind));
   const missing = asked.filter((k) => !planned.has(k));
   if (missing.length === 0) return undefined;
   // Each fault takes about one interval (fault plus quiet), after the initial quiet window.

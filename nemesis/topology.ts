@@ -1,6 +1,16 @@
 import type { Grudge, NodeId } from '../core/cluster.js';
 import type { Rng } from '../core/random.js';
-import type { Topology } from './schema.js';
+
+export const TOPOLOGIES = [
+  'halves',
+  'random-halves',
+  'isolate-one',
+  'majorities-ring',
+  'bridge',
+  'custom',
+] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+export const BUILTIN_TOPOLOGIES: readonly Topology[] = TOPOLOGIES.filter((t) => t !== 'custom');
 
 /**
  * Partition topologies as grudges: `grudge[a]` lists the nodes a drops traffic FROM. Every

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../history/event.js';
-import { classifyFaultEvent, closingEventFor } from './fault-events.js';
+import { classifyFaultEvent, closingEventFor, type FaultStyle } from './fault-events.js';
 import { nemesisIntervals } from './nemesis.js';
 
 const nemesis = (time: number, f: string): HistoryEvent => ({
@@ -97,6 +97,70 @@ describe('closingEventFor', () => {
     expect(classifyFaultEvent('bump-clock', nothingOpen)).toEqual({
       kind: 'bump-clock',
       edge: 'instant',
+    });
+  });
+});
+
+describe("a nemesis's own kinds, given as a table", () => {
+  const style = (kind: string, open: string, close: string): FaultStyle => ({
+    kind,
+    open,
+    close,
+    label: kind,
+    colour: '#000000',
+  });
+  const styles = [
+    style('wipe', 'wipe-disk', 'restore-disk'),
+    style('cpu', 'hog-start', 'hog-stop'),
+    style('kill', 'kill', 'start'),
+  ];
+
+  it('pairs names no rule knows', () => {
+    expect(classifyFaultEvent('wipe-disk', nothingOpen)).toEqual({
+      kind: 'wipe-disk',
+      edge: 'instant',
+    });
+    expect(classifyFaultEvent('wipe-disk', nothingOpen, styles)).toEqual({
+      kind: 'wipe',
+      edge: 'open',
+    });
+    expect(classifyFaultEvent('restore-disk', (k) => k === 'wipe', styles)).toEqual({
+      kind: 'wipe',
+      edge: 'close',
+    });
+    // A closer of a fault not in effect still closes its kind (as `resume` does).
+    expect(classifyFaultEvent('restore-disk', nothingOpen, styles)).toEqual({
+      kind: 'wipe',
+      edge: 'close',
+    });
+    expect(closingEventFor('wipe-disk', styles)).toBe('restore-disk');
+    expect(() => closingEventFor('wipe-disk')).toThrow(/opens no fault/);
+    const [iv] = nemesisIntervals([nemesis(1, 'wipe-disk'), nemesis(2, 'restore-disk')], styles);
+    expect(iv).toMatchObject({
+      kind: 'wipe',
+      label: 'wipe-disk',
+      start: 1,
+      end: 2,
+      interval: true,
+    });
+  });
+
+  it("is looked up before the rules: its kind wins over the name's", () => {
+    expect(classifyFaultEvent('hog-start', nothingOpen)).toEqual({ kind: 'hog', edge: 'open' });
+    expect(classifyFaultEvent('hog-start', nothingOpen, styles)).toEqual({
+      kind: 'cpu',
+      edge: 'open',
+    });
+  });
+
+  it("a closer that is also Jepsen's opener still opens when its kind is not in effect", () => {
+    expect(classifyFaultEvent('start', nothingOpen, styles)).toEqual({
+      kind: 'fault',
+      edge: 'open',
+    });
+    expect(classifyFaultEvent('start', (k) => k === 'kill', styles)).toEqual({
+      kind: 'kill',
+      edge: 'close',
     });
   });
 });

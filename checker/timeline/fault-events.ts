@@ -11,6 +11,10 @@
  *   `stop-X`), `kill`/`start`, `pause`/`resume`, and the old partitioner's bare `start`/`stop`.
  *   Clock bumps and strobes (`bump-clock`, `strobe-clock`, `reset-clock`, ...) are one-off marks.
  * - Also `X-begin`/`X-end`, `crash` (kill), `freeze`/`unfreeze` (pause), `partition`/`heal`.
+ *
+ * A nemesis may add its own kinds as data (`FaultStyle`, one per kind, from nemesis/kinds/):
+ * their names are looked up before the rules above, so a kind may pick any pair of names. The
+ * checker cannot import the nemesis (it is the bottom layer), hence a table passed in.
  */
 
 export type FaultEdge = 'open' | 'close' | 'instant';
@@ -19,6 +23,18 @@ export interface FaultEvent {
   /** The fault's kind (`partition`, `kill`, `clock`, ...); for a one-off event, its `f`. */
   kind: string;
   edge: FaultEdge;
+}
+
+/**
+ * One fault kind as a nemesis describes it to the checker and the drawings: the `f` that opens
+ * it, the `f` that closes it, and how it is drawn (a legend label and a CSS colour).
+ */
+export interface FaultStyle {
+  kind: string;
+  open: string;
+  close: string;
+  label: string;
+  colour: string;
 }
 
 /** The kind of the runner's `heal-all-start`/`heal-all-stop`: the final heal, not a fault. */
@@ -48,10 +64,19 @@ const own = <T>(table: Readonly<Record<string, T>>, f: string): T | undefined =>
   Object.hasOwn(table, f) ? table[f] : undefined;
 
 /**
- * What the nemesis event `f` does. `isOpen(kind)` says which faults are in effect: only `start`
- * needs it (after a kill it restarts the node; otherwise it opens Jepsen's generic fault).
+ * What the nemesis event `f` does. `isOpen(kind)` says which faults are in effect: only a closer
+ * that is also an opener needs it (`start` after a kill restarts the node; otherwise it opens
+ * Jepsen's generic fault). `styles`: the nemesis's own kinds, looked up first.
  */
-export function classifyFaultEvent(f: string, isOpen: (kind: string) => boolean): FaultEvent {
+export function classifyFaultEvent(
+  f: string,
+  isOpen: (kind: string) => boolean,
+  styles: readonly FaultStyle[] = [],
+): FaultEvent {
+  const closer = styles.find((s) => s.close === f);
+  if (closer !== undefined && isOpen(closer.kind)) return { kind: closer.kind, edge: 'close' };
+  const opener = styles.find((s) => s.open === f);
+  if (opener !== undefined) return { kind: opener.kind, edge: 'open' };
   const suffix = SUFFIX.exec(f);
   if (suffix) {
     const edge = suffix[2] === 'start' || suffix[2] === 'begin' ? 'open' : 'close';
@@ -64,6 +89,8 @@ export function classifyFaultEvent(f: string, isOpen: (kind: string) => boolean)
   const opens = own(NAMED_OPENERS, f);
   if (opens !== undefined) return { kind: opens.kind, edge: 'open' };
   if (closes !== undefined) return { kind: closes, edge: 'close' };
+  // A closer of a fault not in effect: after the rules, as for the named closers above.
+  if (closer !== undefined) return { kind: closer.kind, edge: 'close' };
   return { kind: f, edge: 'instant' };
 }
 
@@ -72,7 +99,9 @@ export function classifyFaultEvent(f: string, isOpen: (kind: string) => boolean)
  * same kind. Throws for an `f` that opens nothing (a caller's mistake: only opening events start
  * intervals).
  */
-export function closingEventFor(openingF: string): string {
+export function closingEventFor(openingF: string, styles: readonly FaultStyle[] = []): string {
+  const listed = styles.find((s) => s.open === openingF);
+  if (listed !== undefined) return listed.close;
   const suffix = SUFFIX.exec(openingF);
   if (suffix) {
     if (suffix[2] === 'start') return `${suffix[1]}-stop`;

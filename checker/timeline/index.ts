@@ -1,4 +1,4 @@
-export type { FaultEdge, FaultEvent } from './fault-events.js';
+export type { FaultEdge, FaultEvent, FaultStyle } from './fault-events.js';
 export { classifyFaultEvent, closingEventFor, HEAL_ALL_KIND } from './fault-events.js';
 export type { NemesisInterval } from './nemesis.js';
 export { nemesisIntervals } from './nemesis.js';

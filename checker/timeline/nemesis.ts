@@ -1,6 +1,6 @@
 import type { HistoryEvent } from '../history/event.js';
 import { isNemesisEvent } from '../history/event.js';
-import { classifyFaultEvent } from './fault-events.js';
+import { classifyFaultEvent, type FaultStyle } from './fault-events.js';
 
 /** A fault as the timeline shades it: from `start` to `end` (Infinity: never healed). */
 export interface NemesisInterval {
@@ -18,15 +18,19 @@ export interface NemesisInterval {
 /**
  * Pairs nemesis events into shaded intervals. When the nemesis recorded both an invoke and a
  * completion for each fault (Jepsen style), the completions mark when the fault took effect.
+ * `styles`: the nemesis's own fault kinds (see fault-events.ts).
  */
-export function nemesisIntervals(events: readonly HistoryEvent[]): NemesisInterval[] {
+export function nemesisIntervals(
+  events: readonly HistoryEvent[],
+  styles: readonly FaultStyle[] = [],
+): NemesisInterval[] {
   const nemesis = events.filter((e) => isNemesisEvent(e));
   const completions = nemesis.filter((e) => e.type !== 'invoke');
   const used = completions.length > 0 ? completions : nemesis;
   const open = new Map<string, NemesisInterval>();
   const out: NemesisInterval[] = [];
   for (const e of used) {
-    const { kind, edge } = classifyFaultEvent(e.f, (k) => open.has(k));
+    const { kind, edge } = classifyFaultEvent(e.f, (k) => open.has(k), styles);
     if (edge === 'open') {
       if (open.has(kind)) continue; // already in effect: a repeated start changes nothing we draw
       const iv: NemesisInterval = {

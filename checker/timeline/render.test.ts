@@ -116,6 +116,32 @@ describe('renderTimeline', () => {
     expect(html).toContain('p 2');
   });
 
+  it('colours each fault by its kind and names it in the legend, given the fault styles', () => {
+    const { ops, result, events } = staleRead();
+    // Without styles: a colour per lane and one generic legend entry.
+    const plain = renderTimeline({ ops, result, events });
+    expect(plain).not.toContain('style="fill:');
+    expect(plain).toContain('fault (nemesis)</span>');
+    const html = renderTimeline(
+      { ops, result, events },
+      {
+        faultStyles: [
+          {
+            kind: 'partition',
+            open: 'partition-start',
+            close: 'partition-stop',
+            label: 'net <split>',
+            colour: '#0a0b0c',
+          },
+        ],
+      },
+    );
+    expect(html).toContain('<rect class="shade" style="fill:#0a0b0c"');
+    expect(html).toContain('<rect class="lane" style="fill:#0a0b0c"');
+    expect(html).toContain('border-color:#0a0b0c"></i>net &lt;split&gt;</span>');
+    expect(html).not.toContain('fault (nemesis)</span>');
+  });
+
   it('is self-contained: no network references, no external scripts or styles', () => {
     const { ops, result, events } = staleRead();
     const html = renderTimeline({ ops, result, events });

@@ -1,4 +1,5 @@
 import type { ClientOp } from '../history/client-op.js';
+import type { FaultStyle } from './fault-events.js';
 import type { NemesisInterval } from './nemesis.js';
 import { nemesisIntervals } from './nemesis.js';
 import type { TimelineInput, TimelineOptions } from './types.js';
@@ -84,6 +85,7 @@ function drawView(
   ops: readonly ClientOp[],
   nemesis: readonly NemesisInterval[],
   unit: 'ns' | 'order',
+  styles: ReadonlyMap<string, FaultStyle>,
 ): string {
   const procs = [...new Set(view.ops.map((v) => ops[v.idx]!.process))].sort(processOrder);
   const rowOf = new Map(procs.map((p, i) => [p, i]));
@@ -119,10 +121,13 @@ function drawView(
     const x1 = n.interval ? x(Math.min(n.end, to)) : x0 + 2;
     const w = Math.max(x1 - x0, 2);
     const title = `${n.label}${n.interval ? ` until ${Number.isFinite(n.end) ? timeText(n.end, unit) : 'the end'}` : ''} (from ${timeText(n.start, unit)})${n.value !== undefined ? `\n${compact(n.value, 200)}` : ''}`;
+    // A kind the nemesis styled keeps its own colour (an inline style beats the lane's class).
+    const colour = styles.get(n.kind)?.colour;
+    const fill = colour === undefined ? '' : ` style="fill:${escapeHtml(colour)}"`;
     parts.push(
       `<g class="nemesis k${lane % 4}"><title>${escapeHtml(title)}</title>` +
-        `<rect class="shade" x="${fmt(x0)}" y="${top}" width="${fmt(w)}" height="${rowsH}"/>` +
-        `<rect class="lane" x="${fmt(x0)}" y="${lane * LANE + 2}" width="${fmt(w)}" height="${LANE - 3}" rx="2"/>` +
+        `<rect class="shade"${fill} x="${fmt(x0)}" y="${top}" width="${fmt(w)}" height="${rowsH}"/>` +
+        `<rect class="lane"${fill} x="${fmt(x0)}" y="${lane * LANE + 2}" width="${fmt(w)}" height="${LANE - 3}" rx="2"/>` +
         `<text x="${fmt(x0 + 3)}" y="${lane * LANE + 12}">${escapeHtml(n.label)}</text></g>`,
     );
   }
@@ -242,16 +247,35 @@ const SCRIPT =
   "var d=document.getElementById('detail');if(!g){return}g.classList.add('sel');" +
   "var t=g.querySelector('title');d.textContent=t?t.textContent:''});";
 
-const LEGEND =
+const LEGEND_START =
   '<div class="legend">' +
   '<span><i style="background:#d6e6f8;border-color:#3f78c0"></i>ok</span>' +
   '<span><i style="background:#fdf0d9;border-color:#d48a12;border-style:dashed"></i>info (outcome unknown, runs to the end)</span>' +
   '<span><i style="background:#f3f3f3;border-color:#8a8f99;border-style:dotted"></i>pending (never returned)</span>' +
   '<span><i style="background:#f1f1f1;border-color:#bbb"></i>fail</span>' +
   '<span><i style="background:#fbd3d3;border-color:#c62828;border-width:3px"></i>could not be placed</span>' +
-  '<span><i style="background:#6a1b9a;border-color:#6a1b9a;border-radius:6px;width:16px"></i>linearization order</span>' +
-  '<span><i style="background:#e53935;opacity:.45;border-color:#e53935"></i>fault (nemesis)</span>' +
-  '</div>';
+  '<span><i style="background:#6a1b9a;border-color:#6a1b9a;border-radius:6px;width:16px"></i>linearization order</span>';
+const ANY_FAULT =
+  '<span><i style="background:#e53935;opacity:.45;border-color:#e53935"></i>fault (nemesis)</span>';
+
+/** The legend: a swatch per styled fault kind that happened; the generic one for the rest. */
+function legend(
+  nemesis: readonly NemesisInterval[],
+  styles: ReadonlyMap<string, FaultStyle>,
+): string {
+  if (styles.size === 0) return `${LEGEND_START}${ANY_FAULT}</div>`;
+  const kinds = [...new Set(nemesis.map((n) => n.kind))];
+  const swatches = kinds.flatMap((k) => {
+    const s = styles.get(k);
+    if (s === undefined) return [];
+    const c = escapeHtml(s.colour);
+    return [
+      `<span><i style="background:${c};opacity:.45;border-color:${c}"></i>${escapeHtml(s.label)}</span>`,
+    ];
+  });
+  const unstyled = kinds.length === 0 || kinds.some((k) => !styles.has(k));
+  return `${LEGEND_START}${swatches.join('')}${unstyled ? ANY_FAULT : ''}</div>`;
+}
 
 function verdictBadge(v: boolean | 'unknown'): string {
   const text = v === true ? 'linearizable' : v === false ? 'not linearizable' : 'unknown';
@@ -269,7 +293,8 @@ export function renderTimeline(input: TimelineInput, options: TimelineOptions = 
   const maxPartitions = Math.max(1, options.maxPartitions ?? DEFAULT_MAX_PARTITIONS);
   const unit = input.timeUnit ?? 'ns';
   const { ops, result } = input;
-  const nemesis = nemesisIntervals(input.events ?? []);
+  const styles = new Map((options.faultStyles ?? []).map((s) => [s.kind, s]));
+  const nemesis = nemesisIntervals(input.events ?? [], options.faultStyles);
   // Illegal partitions first, then undecided ones.
   const failing = [
     ...result.partitions.filter((p) => p.valid === false),
@@ -318,7 +343,7 @@ export function renderTimeline(input: TimelineInput, options: TimelineOptions = 
           ? `<ul class="notes">${v.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`
           : '') +
         (v.ops.length > 0
-          ? `<div class="scroll">${drawView(v, ops, nemesis, unit)}</div>`
+          ? `<div class="scroll">${drawView(v, ops, nemesis, unit, styles)}</div>`
           : '<p>No operations to draw.</p>'),
     )
     .join('');
@@ -327,7 +352,7 @@ export function renderTimeline(input: TimelineInput, options: TimelineOptions = 
     '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
     `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>` +
     head +
-    LEGEND +
+    legend(nemesis, styles) +
     DEFS +
     body +
     '<h2>Details</h2><div id="detail">Hover over a bar for its details; click to pin them here.</div>' +

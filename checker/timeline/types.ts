@@ -1,6 +1,7 @@
 import type { ClientOp } from '../history/client-op.js';
 import type { HistoryEvent } from '../history/event.js';
 import type { PartitionInfo, Verdict } from '../porcupine/types.js';
+import type { FaultStyle } from './fault-events.js';
 
 /** What the timeline needs of one partition of a linearizability result (verbose for evidence). */
 export interface TimelinePartition {
@@ -41,4 +42,9 @@ export interface TimelineOptions {
   maxOps?: number;
   /** Most failing partitions drawn; the others are listed by key. */
   maxPartitions?: number;
+  /**
+   * The nemesis's fault kinds: their event names and colours. Without them the known names are
+   * still paired, and each fault lane takes a colour by position.
+   */
+  faultStyles?: readonly FaultStyle[] | undefined;
 }

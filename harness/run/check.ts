@@ -128,7 +128,7 @@ export async function checkRun(
     run: { status: facts.status, verdict: judgement.verdict, reasons: judgement.reasons },
     checkers,
   };
-  writeReport(dir, spec, ops, events, timeline, results.warnings);
+  writeReport(dir, spec, ops, events, timeline, results.warnings, facts.nemesis.kinds);
   await writeResults(dir, results);
   return { valid, ...judgement, checkers: verdicts, results };
 }

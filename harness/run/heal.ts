@@ -1,3 +1,4 @@
+import type { FaultStyle } from '../../checker/timeline/index.js';
 import { closingEventFor, nemesisIntervals } from '../../checker/timeline/index.js';
 import type { Cluster } from '../../core/cluster.js';
 import { errorText } from './errors.js';
@@ -9,7 +10,12 @@ import type { RunSession } from './session.js';
  * the timeline, plots and availability windows end where the heal did. A heal that fails is a
  * problem of the run.
  */
-export async function healStage(session: RunSession, cluster: Cluster): Promise<void> {
+/** `faultStyles`: the nemesis's fault kinds, so that faults of its own names are closed too. */
+export async function healStage(
+  session: RunSession,
+  cluster: Cluster,
+  faultStyles?: readonly FaultStyle[],
+): Promise<void> {
   session.setPhase('heal');
   session.recordNemesis({ process: 'nemesis', type: 'info', f: 'heal-all-start' });
   try {
@@ -17,12 +23,12 @@ export async function healStage(session: RunSession, cluster: Cluster): Promise<
   } catch (e) {
     session.problem(`healing the cluster failed: ${errorText(e)}`);
   }
-  for (const iv of nemesisIntervals(session.nemesisEvents)) {
+  for (const iv of nemesisIntervals(session.nemesisEvents, faultStyles)) {
     if (iv.interval && iv.end === Number.POSITIVE_INFINITY && iv.kind !== 'heal-all') {
       session.recordNemesis({
         process: 'nemesis',
         type: 'info',
-        f: closingEventFor(iv.label),
+        f: closingEventFor(iv.label, faultStyles),
         value: 'healed',
       });
     }

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientOp } from '../../checker/history/client-op.js';
 import type { HistoryEvent } from '../../checker/history/event.js';
-import type { TimelineInput } from '../../checker/timeline/index.js';
+import type { FaultStyle, TimelineInput } from '../../checker/timeline/index.js';
 import { renderTimeline } from '../../checker/timeline/index.js';
 import { latencySvg, rateSvg } from '../plots.js';
 import { FILES } from '../results-folder.js';
@@ -20,6 +20,7 @@ export function writeReport(
   events: readonly HistoryEvent[],
   timeline: TimelineInput | undefined,
   warnings: string[],
+  faultStyles?: readonly FaultStyle[],
 ): void {
   const title = `${spec.name} (seed ${spec.seed})`;
   const draw = (file: string, render: () => string) => {
@@ -34,11 +35,11 @@ export function writeReport(
       });
     }
   };
-  draw(FILES.latency, () => latencySvg(title, ops, events));
-  draw(FILES.rate, () => rateSvg(title, ops, events));
+  draw(FILES.latency, () => latencySvg(title, ops, events, faultStyles));
+  draw(FILES.rate, () => rateSvg(title, ops, events, faultStyles));
   if (timeline !== undefined) {
     draw(FILES.timeline, () =>
-      renderTimeline({ ...timeline, title }, { maxOps: 400, maxPartitions: 4 }),
+      renderTimeline({ ...timeline, title }, { maxOps: 400, maxPartitions: 4, faultStyles }),
     );
   }
 }

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { defineFaultKind } from '../../core/nemesis.js';
+import { BUILTIN_TOPOLOGIES, customGrudge, partitionGrudge, TOPOLOGIES } from '../topology.js';
+
+/** node → the nodes whose traffic it drops (see core/cluster.ts). */
+export const GrudgeSchema = z.record(z.string().min(1), z.array(z.string().min(1)));
+
+/** A network partition, as a grudge drawn from one of the spec's topologies. */
+export const partition = defineFaultKind({
+  name: 'partition',
+  settings: {
+    topologies: z
+      .array(z.enum(TOPOLOGIES))
+      .min(1)
+      .default([...BUILTIN_TOPOLOGIES]),
+    /** The grudge of the `custom` topology. */
+    grudge: GrudgeSchema.optional(),
+  },
+  settingsProblems: (s) =>
+    s.topologies.includes('custom') && s.grudge === undefined
+      ? [{ path: 'grudge', message: 'the custom topology needs a grudge (node → nodes it drops)' }]
+      : [],
+  checkNodes(s, nodes) {
+    // Refuse unknown nodes now, not mid-run.
+    if (s.grudge !== undefined && s.topologies.includes('custom')) customGrudge(nodes, s.grudge);
+  },
+  fault: { topology: z.enum(TOPOLOGIES), grudge: GrudgeSchema },
+  capabilities: () => ['partition'],
+  plan(s, nodes, rng) {
+    const topology = rng.pick(s.topologies);
+    return { topology, grudge: partitionGrudge(topology, nodes, rng, s.grudge) };
+  },
+  describe: (f) =>
+    `partition ${f.topology} ${Object.entries(f.grudge)
+      .map(([a, d]) => `${a}✕${d.join('+')}`)
+      .join(' ')}`.trim(),
+  start: (f) => ({ value: f.grudge, act: (cluster) => cluster.partition(f.grudge) }),
+  stop: (f) => ({ value: f.grudge, act: (cluster) => cluster.heal() }),
+  events: { open: 'partition-start', close: 'partition-stop' },
+  style: { label: 'partition', colour: '#9bb8ff' },
+});

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { NodeId } from '../../core/cluster.js';
+import type { Rng } from '../../core/random.js';
+import { majority } from '../topology.js';
+
+/** What the fault kinds that hit a set of nodes share: the `targets` setting and its draws. */
+
+/** Which nodes a kill / pause / link / clock fault hits (a fresh random choice per fault). */
+export const TARGETS = ['one', 'minority', 'majority', 'all'] as const;
+export type Target = (typeof TARGETS)[number];
+
+/**
+ * The spec's `targets` field. One schema object for every kind that uses it: the registry merges
+ * the kinds' settings into one spec and accepts a field shared only when it is the same object.
+ */
+export const targetsSetting = z.array(z.enum(TARGETS)).min(1).default(['one', 'minority']);
+
+/**
+ * How many nodes a target names among n: one; a minority ⌊(n-1)/2⌋ (at least one, so that on
+ * one or two nodes "minority" still hits a node); a majority ⌊n/2⌋+1; all.
+ */
+export function targetSize(target: Target, n: number): number {
+  switch (target) {
+    case 'one':
+      return Math.min(1, n);
+    case 'minority':
+      return Math.min(n, Math.max(1, Math.floor((n - 1) / 2)));
+    case 'majority':
+      return majority(n);
+    case 'all':
+      return n;
+  }
+}
+
+/** A random set of `targetSize(target)` nodes, listed in node order. */
+export function targetNodes(target: Target, nodes: readonly NodeId[], rng: Rng): NodeId[] {
+  const chosen = new Set(rng.shuffle(nodes).slice(0, targetSize(target, nodes.length)));
+  return nodes.filter((n) => chosen.has(n));
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Runs `op` on every node at once and waits for all of them; rejects with every failure, each
+ * named by its node ("n1: ...; n3: ..."), which the executor records as the event's error.
+ */
+export async function onEachNode(
+  nodes: readonly NodeId[],
+  op: (n: NodeId) => Promise<void>,
+): Promise<void> {
+  const results = await Promise.allSettled(nodes.map(op));
+  const failed = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [`${nodes[i]}: ${errorText(r.reason)}`] : [],
+  );
+  if (failed.length > 0) throw new Error(failed.join('; '));
+}
