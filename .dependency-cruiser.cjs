@@ -7,6 +7,7 @@ const LAYERS = [
   ['generators'],
   ['backends', 'nemesis', 'workloads', 'cluster-images'],
   ['harness'],
+  ['api'],
   ['cli'],
 ];
 const rank = Object.fromEntries(LAYERS.flatMap((folders, i) => folders.map((f) => [f, i])));
@@ -32,13 +33,22 @@ for (const [folder, i] of Object.entries(rank)) {
     to: { path: `^(${above.join('|')})/` },
   });
 }
+// A system's adapter (cluster-images/*/system.ts and the like) is written against the public
+// contracts only, the way a user's system is: core/ (which the public api entry re-exports).
+forbidden.push({
+  name: 'systems-use-the-public-contracts-only',
+  comment: 'cluster-images/* may import only from core/ (the contracts the public api exports)',
+  severity: 'error',
+  from: { path: '^cluster-images/', pathNot: SUPPORT },
+  to: { path: '^(checker|generators|backends|nemesis|workloads|harness|api|cli)/' },
+});
 // The store itself knows nothing of faultline; only its adapter (cluster-images/*/system.ts)
 // uses faultline's contracts, the same ones a user's system uses.
 forbidden.push({
   name: 'system-sources-stand-alone',
   severity: 'error',
   from: { path: '^cluster-images/[^/]+/src/' },
-  to: { path: '^(checker|core|generators|backends|nemesis|workloads|harness|cli)/' },
+  to: { path: '^(checker|core|generators|backends|nemesis|workloads|harness|api|cli)/' },
 });
 
 module.exports = {

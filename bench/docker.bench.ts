@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import { createDockerBackend } from '../backends/docker/docker-backend.js';
+import { createDockerBackend, imageRecipeOf } from '../backends/docker/docker-backend.js';
 import { connectDocker, idempotent } from '../backends/docker/engine.js';
-import { ensureBaseImage, ensureSystemImage, loadImageRecipe } from '../backends/docker/images.js';
+import { ensureBaseImage, ensureSystemImage } from '../backends/docker/images.js';
 import { describeObjectsOfRun } from '../backends/docker/labels.js';
 import { leaderlessRecipe } from '../cluster-images/leaderless/system.js';
 import type { Cluster, NodeId } from '../core/cluster.js';
@@ -37,7 +37,7 @@ async function coldBuild(docker: Dockerode): Promise<void> {
   const sys = await ensureSystemImage(
     docker,
     'leaderless',
-    loadImageRecipe('leaderless'),
+    imageRecipeOf(leaderlessRecipe(), {}),
     base.tag,
     {
       salt,
@@ -63,7 +63,7 @@ async function readyAndPartitions(docker: Dockerode): Promise<void> {
   try {
     // Warm the images once (not timed), then time cluster starts.
     const base = await ensureBaseImage(docker);
-    await ensureSystemImage(docker, 'leaderless', loadImageRecipe('leaderless'), base.tag);
+    await ensureSystemImage(docker, 'leaderless', imageRecipeOf(leaderlessRecipe(), {}), base.tag);
     for (let i = 0; i < 4; i++) {
       const runId = `bench-docker-${process.pid}-${i}`;
       const t0 = performance.now();

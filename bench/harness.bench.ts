@@ -129,7 +129,7 @@ async function drivenLoad(
   dir: string,
 ): Promise<LoadResult> {
   const recorder = new Recorder(join(dir, `driven-${Date.now()}.jsonl`));
-  const factory = leaderless.clients.lin as ClientFactory<Op>;
+  const factory = leaderless.clients.register as ClientFactory<Op>;
   const counts = { ok: 0, fail: 0, info: 0 };
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -248,7 +248,7 @@ export async function run(): Promise<void> {
     try {
       await benchHttpClients(cluster);
       const concurrency = 12;
-      const factory = leaderless.clients.lin!;
+      const factory = leaderless.clients.register!;
       const clients = Array.from({ length: concurrency }, (_, t) => {
         const node = cluster.nodes[t % cluster.nodes.length]!;
         return factory.open(node, cluster.clientAddress(node));

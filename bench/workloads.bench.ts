@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultRunDeps } from '../cli/registries.js';
+import { defaultRunDeps } from '../api/registries.js';
 import { runTest } from '../harness/runner.js';
 import { parseSpec, resolveSpec } from '../harness/spec.js';
 

@@ -1,10 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { BACKENDS } from '../api/registries.js';
 import { settleRunStatus } from '../harness/runner.js';
 import type { RegisterCommand } from './command.js';
 import { EXIT } from './exit-codes.js';
-import { BACKENDS } from './registries.js';
 
 /** Run folders under a results root: `<out>/<test name>/<timestamp>/`. */
 function runFolders(out: string): string[] {

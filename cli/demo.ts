@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
+import { defaultRunDeps } from '../api/registries.js';
 import type { TestSpecInput } from '../harness/spec.js';
 import type { RegisterCommand } from './command.js';
-import { defaultRunDeps } from './registries.js';
 import { executeRun } from './run.js';
 
 /**

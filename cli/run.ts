@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { defaultRunDeps } from '../api/registries.js';
+import { resolveUserValues } from '../api/user-values.js';
 import type { Verdict } from '../checker/porcupine/types.js';
 import { FILES } from '../harness/results-folder.js';
 import { anomalySentences, availabilityLine, convergenceLine } from '../harness/run-summary.js';
@@ -22,7 +24,6 @@ import { EXIT, EXIT_CODES_HELP, exitCodeOf } from './exit-codes.js';
 import { reportInternalError } from './internal-error.js';
 import type { CliIO } from './io.js';
 import { processIO } from './io.js';
-import { defaultRunDeps } from './registries.js';
 
 export interface RunCliFlags extends RunFlags {
   config?: string;
@@ -195,7 +196,10 @@ export const registerRun: RegisterCommand = (program: Command, { io, setExit }) 
       'a test spec file (TS/JS with defineTest, or JSON); flags override it',
     )
     .option('--name <name>', 'test name (names the results folder)')
-    .option('--system <name>', 'system under test (default leaderless)')
+    .option(
+      '--system <name|module>',
+      'system under test: a built-in name (default leaderless) or a module exporting defineSystem(...)',
+    )
     .option('--backend <name>', 'where the nodes run (default local)')
     .option('--nodes <n>', 'number of nodes (default 5)')
     .option(
@@ -246,25 +250,30 @@ export const registerRun: RegisterCommand = (program: Command, { io, setExit }) 
         }
         process.env.FAULTLINE_DOCKER_BASE_IMAGE = image.data;
       }
-      let base: unknown = {};
-      if (flags.config !== undefined) {
-        try {
-          base = await loadConfigFile(flags.config);
-        } catch (e) {
-          io.err(`faultline run: ${(e as Error).message}`);
-          setExit(EXIT.usage);
-          return;
-        }
-      }
       let raw: unknown;
+      let deps = defaultRunDeps();
       try {
-        raw = specFromFlags(flags, base);
+        let base: unknown = {};
+        if (flags.config !== undefined) {
+          // A config may carry its system and workload as values: they join the registries.
+          const fromConfig = await resolveUserValues(
+            await loadConfigFile(flags.config),
+            deps,
+            flags.config,
+          );
+          base = fromConfig.raw;
+          deps = fromConfig.deps;
+        }
+        // --system ./my-system.ts: a module whose default export is a defineSystem value.
+        const merged = await resolveUserValues(specFromFlags(flags, base), deps);
+        raw = merged.raw;
+        deps = merged.deps;
       } catch (e) {
         io.err(`faultline run: ${(e as Error).message}`);
         setExit(EXIT.usage);
         return;
       }
-      const code = await executeRun(raw, io, defaultRunDeps(), flags.config);
+      const code = await executeRun(raw, io, deps, flags.config);
       setExit(code);
     });
 };

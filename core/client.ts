@@ -39,11 +39,46 @@ export interface Client<O extends Op = Op> {
   close(): Promise<void>;
 }
 
+/** How concurrent writes to one key end up: the last write wins, or all are kept as siblings. */
+export type ConflictMode = 'lww' | 'siblings';
+
 /** How a system's clients are made and their errors classified. */
 export interface ClientFactory<O extends Op = Op> {
   open(node: NodeId, address: HostPort): Client<O>;
   errors: ErrorRegistry;
+  /**
+   * The `kv` API only: how the system resolves concurrent writes to a key with these settings
+   * (the convergence checker judges lost writes by it). Absent: `lww`.
+   */
+  conflict?(settings: Readonly<Record<string, string>>): ConflictMode;
 }
+
+/**
+ * The client APIs a workload asks a system for, by name. A system offers some of them
+ * (`defineSystem({ clients: {...} })`); a workload whose API the system lacks is refused before
+ * anything starts. Every op's answer is recorded `ok` (it happened, with its value), `fail` (it
+ * certainly did not) or `info` (unknown), as the API's error registry classifies the error.
+ *
+ * | API | ops (`{f, key, value}`) | ok value |
+ * | --- | --- | --- |
+ * | `register` | `read`; `write` v; `cas` [from, to] (fail when the value is not `from`) — linearizable | read: the value, null when absent |
+ * | `kv` | `read`; `write` v, with optional `r` / `w` quorums (QuorumOp) — eventual | read: the array of values (siblings), [] when absent |
+ * | `set` | `add` e; `remove` e; `read` (optional `r` / `w`) | read: the array of elements |
+ * | `counter` | `add` delta (an integer); `read` (optional `r` / `w`) | read: the number |
+ * | `replica-kv` | `replica-read` {node, round}: one node's own replica, no coordination | `{node, round, keys: {key: {values, ts?}}}` |
+ * | `replica-set` | as `replica-kv` | `{..., keys: {key: {elements}}}` |
+ * | `replica-counter` | as `replica-kv` | `{..., keys: {key: {value}}}` |
+ */
+export const CLIENT_APIS = [
+  'register',
+  'kv',
+  'set',
+  'counter',
+  'replica-kv',
+  'replica-set',
+  'replica-counter',
+] as const;
+export type ClientApi = (typeof CLIENT_APIS)[number];
 
 /** `fail`: the op certainly did not take effect. `info`: it may have, now or later. */
 export type ErrorClass = 'fail' | 'info';

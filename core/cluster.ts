@@ -49,6 +49,33 @@ export interface NodeLaunch {
   env: Record<string, string>;
 }
 
+/** Where node `node` binds and how it reaches its peers: what a launch is built from. */
+export interface LaunchContext<Settings = Record<string, string>> {
+  node: NodeId;
+  /** Where the node must serve clients. */
+  listen: HostPort;
+  /** Where the node must serve its peers. */
+  peerListen: HostPort;
+  /** `peers[p]`: the address by which THIS node reaches peer p (maybe through a proxy). */
+  peers: Record<NodeId, HostPort>;
+  /** A folder of its own that survives kills and restarts of the node. */
+  dataDir: string;
+  settings: Settings;
+}
+
+/**
+ * How the docker backend assembles a system's node image on top of its base (which holds
+ * `node`, a shell and coreutils, or `baseImage` when given). Host paths are absolute.
+ */
+export interface DockerImageRecipe {
+  /** Host files or folders copied into the image (`to`: an absolute image path). */
+  files?: { from: string; to: string }[];
+  /** Host executables copied to the same path in the image, with the shared libraries ldd lists. */
+  binaries?: string[];
+  /** An ordinary image (e.g. `node:20-bookworm-slim`) to build on instead of faultline's base. */
+  baseImage?: string;
+}
+
 /** What a backend needs to know about the system under test. */
 export interface SystemRecipe {
   name: string;
@@ -56,16 +83,14 @@ export interface SystemRecipe {
    * The command for one node. `peers[p]` is the address by which THIS node reaches peer p
    * (a backend may route it through a proxy); `listen`/`peerListen` are where it must bind.
    */
-  launch(ctx: {
-    node: NodeId;
-    listen: HostPort;
-    peerListen: HostPort;
-    peers: Record<NodeId, HostPort>;
-    dataDir: string;
-    settings: Record<string, string>;
-  }): NodeLaunch;
+  launch(ctx: LaunchContext): NodeLaunch;
   /** Resolves true once the node answers at its client address. Must not hang (own timeout). */
   healthy(client: HostPort): Promise<boolean>;
+  /**
+   * The docker image of a node. `launch` defaults to the local launch with host paths of the
+   * image's files (and the host's `node`) replaced by their image paths.
+   */
+  docker?: { image: DockerImageRecipe; launch?(ctx: LaunchContext): NodeLaunch };
   /** Whether the system reads the clock through libc (clock faults work) — see the docker issue. */
   clockFaults: boolean;
 }

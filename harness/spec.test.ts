@@ -46,6 +46,12 @@ describe('test spec', () => {
     }
   });
 
+  it('--system drops the systemFrom of the config it overrides; without it, keeps it', () => {
+    const base = { system: 'toy', systemFrom: '/p/conf.ts' };
+    expect(parseSpec(specFromFlags({ system: 'leaderless' }, base)).systemFrom).toBeUndefined();
+    expect(parseSpec(specFromFlags({ nodes: '3' }, base)).systemFrom).toBe('/p/conf.ts');
+  });
+
   it('maps CLI flags onto the same schema, over a config file', () => {
     const raw = specFromFlags(
       {

@@ -1,6 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import type { SystemDefinition } from '../core/system.js';
 import { NemesisSpecSchema as nemesisSpecSchema } from '../nemesis/schema.js';
+import type { RegisteredWorkload } from '../workloads/index.js';
 
 /**
  * A test as data: one zod schema for config files (`defineTest({...})`), JSON and CLI flags.
@@ -46,6 +48,12 @@ export const testSpecSchema = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected letters, digits, _ . - (it names a folder)')
       .optional(),
     system: z.string().min(1).default('leaderless'),
+    /**
+     * Where a system that is not built in was defined: a module whose default export is the
+     * system, or a config file whose default export's `system` is. Recorded in test.json so that
+     * `faultline check <run folder>` can rebuild the system; filled in by faultline.
+     */
+    systemFrom: z.string().min(1).optional(),
     nodes: z.number().int('expected a whole number of nodes').min(1).max(64).default(5),
     backend: z.string().min(1).default('local'),
     workload: workloadSpecSchema.default({ name: 'register', options: {} }),
@@ -67,9 +75,16 @@ export const testSpecSchema = z
   })
   .strict();
 
-/** What a config file may write: the schema's input, with the workload's short form typed. */
-export type TestSpecInput = Omit<z.input<typeof testSpecSchema>, 'workload'> & {
-  workload?: string | z.input<typeof workloadObjectSchema>;
+/**
+ * What a config file may write: the schema's input, with the workload's short form typed, and
+ * the system and the workload either by name or as values (`defineSystem`, `defineWorkload`).
+ */
+export type TestSpecInput = Omit<z.input<typeof testSpecSchema>, 'workload' | 'system'> & {
+  system?: string | SystemDefinition;
+  workload?:
+    | string
+    | RegisteredWorkload
+    | { name: string | RegisteredWorkload; options?: Record<string, unknown> };
 };
 export type TestSpec = z.output<typeof testSpecSchema>;
 /** A spec whose seed has been chosen. */
@@ -135,7 +150,6 @@ export function resolveSpec(spec: TestSpec, randomSeed: () => number): ResolvedS
  * spec (`defineTest`). TS files need the `tsx` loader (a dev dependency of faultline).
  */
 export async function loadConfigFile(file: string): Promise<unknown> {
-  const url = pathToFileURL(file).href;
   if (file.endsWith('.json')) {
     const { readFile } = await import('node:fs/promises');
     const text = await readFile(file, 'utf8').catch(() => {
@@ -147,6 +161,17 @@ export async function loadConfigFile(file: string): Promise<unknown> {
       throw new SpecError(`${file}: not JSON: ${(e as Error).message}`);
     }
   }
+  const mod = await loadModule(file, 'config file');
+  const spec = mod.default ?? mod.test;
+  if (spec === undefined) {
+    throw new SpecError(`${file}: export the spec as default: export default defineTest({ ... })`);
+  }
+  return spec;
+}
+
+/** A JS/TS module's exports (TS through tsx); a SpecError naming the file when it cannot load. */
+export async function loadModule(file: string, what: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(file).href;
   let mod: Record<string, unknown>;
   try {
     if (/\.[cm]?tsx?$/.test(file)) {
@@ -160,13 +185,19 @@ export async function loadConfigFile(file: string): Promise<unknown> {
       mod = (await import(url)) as Record<string, unknown>;
     }
   } catch (e) {
-    throw new SpecError(`${file}: cannot load the config file: ${(e as Error).message}`);
+    throw new SpecError(`${file}: cannot load the ${what}: ${(e as Error).message}`);
   }
-  const spec = mod.default ?? mod.test;
-  if (spec === undefined) {
-    throw new SpecError(`${file}: export the spec as default: export default defineTest({ ... })`);
+  // A TS file outside an ESM package is compiled as CommonJS: its exports arrive as `default`.
+  const inner = mod.default;
+  if (
+    typeof inner === 'object' &&
+    inner !== null &&
+    'default' in inner &&
+    Object.keys(mod).every((k) => k === 'default' || k in inner)
+  ) {
+    return inner as Record<string, unknown>;
   }
-  return spec;
+  return mod;
 }
 
 /** What `faultline run` parses from its flags (all optional: they override the config file). */
@@ -282,6 +313,8 @@ export function specFromFlags(flags: RunFlags, base: unknown = {}): unknown {
     ...b,
     name: flags.name ?? b.name,
     system: flags.system ?? b.system,
+    // Where the config's system came from no longer applies once --system names another.
+    systemFrom: flags.system !== undefined ? undefined : b.systemFrom,
     backend: flags.backend ?? b.backend,
     nodes: num(flags.nodes) ?? b.nodes,
     workload,

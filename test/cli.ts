@@ -26,9 +26,17 @@ function newestSource(dir: string): number {
 /** Builds dist/ when it is missing or stale. Type errors elsewhere don't stop tsc emitting. */
 export function ensureBuilt(): void {
   const sources = Math.max(
-    ...['checker', 'core', 'generators', 'backends', 'workloads', 'nemesis', 'harness', 'cli'].map(
-      (d) => newestSource(join(ROOT, d)),
-    ),
+    ...[
+      'checker',
+      'core',
+      'generators',
+      'backends',
+      'workloads',
+      'nemesis',
+      'harness',
+      'api',
+      'cli',
+    ].map((d) => newestSource(join(ROOT, d))),
   );
   if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= sources) return;
   spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });

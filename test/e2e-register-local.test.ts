@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { defaultRunDeps } from '../api/registries.js';
 import { canScanProcesses, processesOfRun } from '../backends/local/registry.js';
 import { readJsonlHistory } from '../checker/history/jsonl.js';
 import { readResults } from '../checker/results.js';
-import { defaultRunDeps } from '../cli/registries.js';
 import { leaderlessBinary } from '../cluster-images/leaderless/system.js';
 import { runTest } from '../harness/runner.js';
 import { parseSpec, resolveSpec } from '../harness/spec.js';

@@ -11,10 +11,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { NEMESIS } from '../api/registries.js';
 import type { HistoryEvent } from '../checker/history/event.js';
 import { readJsonlHistory } from '../checker/history/jsonl.js';
 import { readResults } from '../checker/results.js';
-import { NEMESIS } from '../cli/registries.js';
 import type { Capability } from '../core/cluster.js';
 import type { RunDeps } from '../harness/runner.js';
 import { RunSetupError, recheckRunFolder, runTest } from '../harness/runner.js';
@@ -233,8 +233,8 @@ describe('runner (fake backend and client)', () => {
     // Key r3's ops are all refused (a definite fail), so nothing about it was tested.
     const refuseKey = (deps: RunDeps, key: string) => {
       const system = deps.systems.get('fake')!;
-      const base = system.clients.lin!;
-      system.clients.lin = {
+      const base = system.clients.register!;
+      system.clients.register = {
         errors: base.errors,
         open(node, addr) {
           const c = base.open(node, addr);

@@ -53,7 +53,7 @@ describe('runner: final replica reads and verdicts', () => {
       options: z.object({}).strict(),
       build: (_o, ctx) => ({
         generator: ops((c) => ({ f: 'write', key: 'k1', value: c.rng.int(1, 1e9) })),
-        client: ctx.system.clients.lin!,
+        client: ctx.system.clients.register!,
         checkers: [
           {
             name: 'broken',
@@ -84,7 +84,7 @@ describe('runner: final replica reads and verdicts', () => {
               healthy: async () => true,
             }),
             clients: {
-              lin: fakeClientFactory(world),
+              register: fakeClientFactory(world),
               'replica-kv': replicaReader(world.registers),
             },
           },

@@ -42,7 +42,7 @@ export function eventualFinalPhase(
     replicaReads: {
       client: requireClient(system.clients, names.replicaClient, system.name, names.workload),
       boundS: options.convergeTimeout,
-      replicasPerKey: fullReplication(ctx.settings, ctx.nodes.length, names.workload),
+      replicasPerKey: fullReplication(system, ctx.settings, ctx.nodes.length, names.workload),
     },
   };
 }

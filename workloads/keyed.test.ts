@@ -220,8 +220,43 @@ describe('workload generators', () => {
             rng: new Rng(1),
           },
         );
-      expect(() => five({})).toThrow(/n=3 of 5 nodes; pass --system-opt n=5/);
+      expect(() => five({})).toThrow(/system leaderless replicates each key to 3 of 5 nodes/);
       expect(five({ n: '5' }).replicaReads?.replicasPerKey).toBe(5);
     }
+  });
+
+  it('a workload is refused when the system lacks its client API, naming both', () => {
+    const only = { ...leaderless, clients: { kv: leaderless.clients.kv! } };
+    const ctx = { system: only, nodes: ['n1', 'n2', 'n3'], concurrency: 2, rng: new Rng(1) };
+    expect(() => WORKLOADS.get('register')!.build({}, ctx)).toThrow(
+      /the register workload needs the register client API; system leaderless does not offer it \(it offers: kv\)/,
+    );
+    expect(() => WORKLOADS.get('set')!.build({}, ctx)).toThrow(/needs the set client API/);
+    expect(() => WORKLOADS.get('eventual-kv')!.build({}, ctx)).toThrow(
+      /needs the replica-kv client API/,
+    );
+  });
+
+  it('the replication factor and the conflict mode come from the system, not from setting names', async () => {
+    const kv = leaderless.clients.kv!;
+    const system = {
+      ...leaderless,
+      // A system whose own setting is called `copies`, and whose kv API keeps siblings.
+      replicationFactor: (s: Readonly<Record<string, string>>) => Number(s.copies ?? 1),
+      clients: { ...leaderless.clients, kv: { ...kv, conflict: () => 'siblings' as const } },
+    };
+    const ctx = (settings: Record<string, string>) => ({
+      system,
+      nodes: ['n1', 'n2'],
+      concurrency: 2,
+      settings,
+      rng: new Rng(1),
+    });
+    expect(() => WORKLOADS.get('eventual-kv')!.build({}, ctx({ n: '2' }))).toThrow(/1 of 2 nodes/);
+    const w = WORKLOADS.get('eventual-kv')!.build({}, ctx({ copies: '2' }));
+    expect(w.replicaReads?.replicasPerKey).toBe(2);
+    const convergence = w.checkers.find((c) => c.name === 'convergence')!;
+    const report = await convergence.check({ events: [], ops: [] });
+    expect(report.result.type).toBe('siblings');
   });
 });

@@ -1,5 +1,6 @@
 import type { Op } from '../core/client.js';
 import type { Gen, GenContext } from '../core/generator.js';
+import type { SystemDefinition } from '../core/system.js';
 import { each, empty, just } from '../generators/index.js';
 
 /**
@@ -120,7 +121,10 @@ export function pickWeighted(x: number, weights: readonly number[]): number {
   return weights.length - 1;
 }
 
-/** The client a workload needs from the system, or an error naming both. */
+/**
+ * The client API a workload needs from the system, or an error naming both (and what the
+ * system offers), raised while the run is prepared: before anything starts.
+ */
 export function requireClient<T>(
   clients: Readonly<Record<string, T>>,
   name: string,
@@ -129,29 +133,34 @@ export function requireClient<T>(
 ): T {
   const c = clients[name];
   if (c === undefined) {
-    throw new Error(`the ${workload} workload needs a ${name} client; system ${system} has none`);
+    const offered = Object.keys(clients).sort().join(', ') || 'none';
+    throw new Error(
+      `the ${workload} workload needs the ${name} client API; system ${system} does not offer it (it offers: ${offered})`,
+    );
   }
   return c;
 }
 
 /**
- * The store's replication factor (`n`, default 3), which the eventual workloads need to equal
- * the node count: the final replica reads ask every node, and the convergence checkers take a
- * key missing on a node as that replica being empty (they do not know which nodes own a key).
- * With fewer replicas than nodes every run would report divergence that is only placement, so
- * that is refused up front, saying what to pass instead.
+ * The system's replication factor for this run (its `replicationFactor` hook; without one,
+ * every node holds every key), which the eventual workloads need to equal the node count: the
+ * final replica reads ask every node, and the convergence checkers take a key missing on a
+ * node as that replica being empty (they do not know which nodes own a key). With fewer
+ * replicas than nodes every run would report divergence that is only placement, so that is
+ * refused up front.
  */
 export function fullReplication(
+  system: Pick<SystemDefinition, 'name' | 'replicationFactor'>,
   settings: Readonly<Record<string, string>> | undefined,
   nodes: number,
   workload: string,
 ): number {
-  const raw = settings?.n ?? '3';
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n !== nodes) {
+  const n = system.replicationFactor?.(settings ?? {}, nodes) ?? nodes;
+  if (n !== nodes) {
     throw new Error(
       `the ${workload} workload reads every node's replica at the end and needs every node to hold every key: ` +
-        `the store replicates to n=${raw} of ${nodes} nodes; pass --system-opt n=${nodes} (or --nodes ${raw})`,
+        `system ${system.name} replicates each key to ${n} of ${nodes} nodes with these settings; ` +
+        `run ${n} nodes (--nodes ${n}) or change the system's replication setting`,
     );
   }
   return n;

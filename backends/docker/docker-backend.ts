@@ -12,6 +12,7 @@ import type {
   LinkFault,
   NodeId,
   NodeLaunch,
+  SystemRecipe,
 } from '../../core/cluster.js';
 import { CAPABILITIES } from '../../core/cluster.js';
 import { faketimeEnv, offsetText } from './clock.js';
@@ -23,7 +24,6 @@ import {
   ensureSystemImage,
   FAKETIME_LIB,
   type ImageRecipe,
-  loadImageRecipe,
   SHARED_DIR,
 } from './images.js';
 import { checkRunId, cleanDeadRuns, LABEL, removeRun, runLabels } from './labels.js';
@@ -68,7 +68,7 @@ export interface DockerBackendOptions {
    * base. The network containers always use the assembled base (it has iptables and tc).
    */
   baseImage?: string;
-  /** Image recipes by system name (default: `cluster-images/<system>/docker-recipe.json`). */
+  /** Image recipes by system name, over the ones the systems' definitions carry (tests). */
   imageRecipes?: Record<string, ImageRecipe>;
   /** Pause between health probes while a node starts (default 50 ms). */
   healthPollMs?: number;
@@ -157,6 +157,29 @@ function phaseTrace(runId: string): (what: string) => void {
 const nameOf = (runId: string, node: string, role: 'node' | 'net') =>
   `faultline-${runId}-${node}${role === 'net' ? '-net' : ''}`.replace(/[^A-Za-z0-9_.-]/g, '-');
 
+/**
+ * A system's image recipe: the backend's own override by name (tests), else the one the
+ * system's definition carries; a system without one cannot run here.
+ */
+export function imageRecipeOf(
+  recipe: SystemRecipe,
+  backendOptions: Pick<DockerBackendOptions, 'imageRecipes'>,
+): ImageRecipe {
+  const own = backendOptions.imageRecipes?.[recipe.name];
+  if (own !== undefined) return own;
+  const image = recipe.docker?.image;
+  if (image === undefined) {
+    throw new Error(
+      `system ${recipe.name} has no docker image recipe: give its definition docker: { image: {...} }`,
+    );
+  }
+  return {
+    files: image.files ?? [],
+    ...(image.binaries !== undefined ? { binaries: image.binaries } : {}),
+    ...(image.baseImage !== undefined ? { baseImage: image.baseImage } : {}),
+  };
+}
+
 /** The launch as it runs in the image: host paths of the recipe's files mapped to image paths. */
 export function mapLaunch(launch: NodeLaunch, recipe: ImageRecipe): NodeLaunch {
   const mapPath = (s: string): string => {
@@ -211,11 +234,14 @@ export class DockerCluster implements Cluster {
     }
     const trace = phaseTrace(options.runId);
     const recipeName = options.recipe.name;
-    const imageRecipe = backendOptions.imageRecipes?.[recipeName] ?? loadImageRecipe(recipeName);
+    const imageRecipe = imageRecipeOf(options.recipe, backendOptions);
     const tools = await ensureBaseImage(docker);
     trace('base image');
     const baseImage =
-      backendOptions.baseImage ?? process.env.FAULTLINE_DOCKER_BASE_IMAGE ?? tools.tag;
+      backendOptions.baseImage ??
+      process.env.FAULTLINE_DOCKER_BASE_IMAGE ??
+      imageRecipe.baseImage ??
+      tools.tag;
     const image = await ensureSystemImage(docker, recipeName, imageRecipe, baseImage);
     trace('system image');
 
@@ -342,17 +368,20 @@ export class DockerCluster implements Cluster {
     netStarted.catch(() => undefined);
     const ownPeers = { ...peers };
     delete ownPeers[node];
-    const launch = mapLaunch(
-      this.options.recipe.launch({
-        node,
-        listen: { host: ip, port: CLIENT_PORT },
-        peerListen: { host: ip, port: PEER_PORT },
-        peers: ownPeers,
-        dataDir: `/data/${node}`,
-        settings: this.options.settings,
-      }),
-      imageRecipe,
-    );
+    const ctx = {
+      node,
+      listen: { host: ip, port: CLIENT_PORT },
+      peerListen: { host: ip, port: PEER_PORT },
+      peers: ownPeers,
+      dataDir: `/data/${node}`,
+      settings: this.options.settings,
+    };
+    // The system's own command in the image, or its local one with host paths mapped.
+    const ownLaunch = this.options.recipe.docker?.launch;
+    const launch =
+      ownLaunch !== undefined
+        ? ownLaunch(ctx)
+        : mapLaunch(this.options.recipe.launch(ctx), imageRecipe);
     const env = {
       ...launch.env,
       ...(this.options.recipe.clockFaults ? faketimeEnv(FAKETIME_LIB) : {}),

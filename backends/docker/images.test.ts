@@ -2,8 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { leaderlessRecipe } from '../../cluster-images/leaderless/system.js';
+import { imageRecipeOf } from './docker-backend.js';
 import type { TreeEntry } from './host-files.js';
-import { digestOf, loadImageRecipe } from './images.js';
+import { digestOf, loadImageRecipe, recipeEntries } from './images.js';
 
 const root = mkdtempSync(join(tmpdir(), 'faultline-recipes-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -36,9 +38,40 @@ describe('image recipes', () => {
     expect(() => loadImageRecipe('absent', root)).toThrow(/no image recipe for absent/);
   });
 
-  it('the leaderless recipe exists and ships the built bundle', () => {
-    const r = loadImageRecipe('leaderless');
+  it('the leaderless definition carries its image recipe: the built bundle', () => {
+    const r = imageRecipeOf(leaderlessRecipe(), {});
     expect(r.files.some((f) => f.from.endsWith('cluster-images/leaderless/dist'))).toBe(true);
+  });
+
+  it('copy folders walked, and binaries at their host paths with their shared libraries', () => {
+    const folder = join(root, 'app');
+    mkdirSync(join(folder, 'lib'), { recursive: true });
+    writeFileSync(join(folder, 'main.js'), 'x');
+    writeFileSync(join(folder, 'lib', 'a.js'), 'y');
+    const entries = recipeEntries({
+      files: [{ from: folder, to: '/opt/app' }],
+      binaries: [process.execPath],
+    });
+    const paths = entries.map((e) => e.path);
+    expect(paths).toEqual(
+      expect.arrayContaining(['/opt/app', '/opt/app/main.js', '/opt/app/lib/a.js']),
+    );
+    expect(entries.find((e) => e.path === '/opt/app/lib/a.js')).toMatchObject({
+      type: 'file',
+      source: join(folder, 'lib', 'a.js'),
+    });
+    // node itself (or the symlinks leading to it), and libc among the libraries ldd lists.
+    expect(paths.some((p) => p === process.execPath)).toBe(true);
+    expect(paths.some((p) => /\/libc\.so/.test(p))).toBe(true);
+    expect(() => recipeEntries({ files: [], binaries: ['/nonexistent/bin'] })).toThrow(
+      /binary \/nonexistent\/bin does not exist/,
+    );
+  });
+
+  it('a system without an image recipe is refused by name', () => {
+    const recipe = { ...leaderlessRecipe() };
+    delete recipe.docker;
+    expect(() => imageRecipeOf(recipe, {})).toThrow(/system leaderless has no docker image recipe/);
   });
 });
 

@@ -342,16 +342,18 @@ export async function ensureBaseImage(
 
 /** A system's image recipe: which host folders/files go where in the node image. */
 export const ImageRecipeSchema = z.object({
-  files: z
-    .array(
-      z.object({
-        /** Host path (absolute, or relative to the recipe file's folder). */
-        from: z.string().min(1),
-        /** Absolute path in the image. */
-        to: z.string().regex(/^\//, 'must be an absolute path'),
-      }),
-    )
-    .min(1),
+  files: z.array(
+    z.object({
+      /** Host path (absolute, or relative to the recipe file's folder). */
+      from: z.string().min(1),
+      /** Absolute path in the image. */
+      to: z.string().regex(/^\//, 'must be an absolute path'),
+    }),
+  ),
+  /** Host executables copied to the same path, with the shared libraries ldd lists. */
+  binaries: z.array(z.string().regex(/^\//, 'must be an absolute path')).optional(),
+  /** An ordinary image to build on instead of the assembled base. */
+  baseImage: z.string().min(1).optional(),
 });
 export type ImageRecipe = z.infer<typeof ImageRecipeSchema>;
 
@@ -383,6 +385,7 @@ export function loadImageRecipe(system: string, root = clusterImagesDir()): Imag
     throw new Error(`${file}: ${i?.path.join('.') || '(root)'}: ${i?.message}`);
   }
   return {
+    ...parsed.data,
     files: parsed.data.files.map((f) => ({
       from: f.from.startsWith('/') ? f.from : join(folder, f.from),
       to: f.to,
@@ -392,6 +395,19 @@ export function loadImageRecipe(system: string, root = clusterImagesDir()): Imag
 
 /** The recipe's files placed at their image paths (under `root/` of the build context). */
 function recipeSource(recipe: ImageRecipe): ImageSource {
+  const entries = recipeEntries(recipe);
+  entries.push(...recipeEntries({ files: [{ from: findLibfaketime(), to: FAKETIME_LIB }] }));
+  return {
+    entries: withParents(entries).map((e) => ({ ...e, path: join('/root', e.path) })),
+    inline: [],
+  };
+}
+
+/**
+ * What a recipe puts into the image, at image paths: its files and folders (walked), and its
+ * binaries at their host paths with the shared libraries ldd lists (symlinks kept).
+ */
+export function recipeEntries(recipe: ImageRecipe): TreeEntry[] {
   const entries: TreeEntry[] = [];
   const add = (from: string, to: string) => {
     if (!existsSync(from)) {
@@ -413,12 +429,15 @@ function recipeSource(recipe: ImageRecipe): ImageSource {
     }
   };
   for (const f of recipe.files) add(f.from, f.to);
-  const lib = findLibfaketime();
-  add(lib, FAKETIME_LIB);
-  return {
-    entries: withParents(entries).map((e) => ({ ...e, path: join('/root', e.path) })),
-    inline: [],
-  };
+  if (recipe.binaries !== undefined && recipe.binaries.length > 0) {
+    const tree = new HostTree();
+    for (const b of recipe.binaries) {
+      if (!existsSync(b)) throw new Error(`image recipe: binary ${b} does not exist`);
+      tree.addBinary(b);
+    }
+    entries.push(...tree.list());
+  }
+  return entries;
 }
 
 function withParents(entries: TreeEntry[]): TreeEntry[] {

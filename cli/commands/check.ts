@@ -1,9 +1,12 @@
 import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
+import { defaultRunDeps } from '../../api/registries.js';
+import { depsForRunFolder } from '../../api/user-values.js';
 import { HISTORY_MODEL_NAMES, isHistoryError } from '../../checker/index.js';
 import type { Verdict } from '../../checker/porcupine/types.js';
 import type { PartitionResults, Results } from '../../checker/results.js';
 import { combineVerdicts } from '../../checker/results.js';
+import { FILES } from '../../harness/results-folder.js';
 import { RunSetupError, recheckRunFolder, settleRunStatus } from '../../harness/runner.js';
 import type { CheckTarget, TargetOutcome } from '../check/check-target.js';
 import { checkTarget } from '../check/check-target.js';
@@ -13,7 +16,6 @@ import { HISTORY_FILE, isDirectory, readTestCheck } from '../check/results-folde
 import type { RegisterCommand } from '../command.js';
 import { EXIT, exitCodeOf, UsageError } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
-import { defaultRunDeps } from '../registries.js';
 
 const verdictText = (v: Verdict): string =>
   v === true ? 'linearizable' : v === false ? 'NOT LINEARIZABLE' : 'UNKNOWN';
@@ -145,7 +147,10 @@ function printJsonLine(io: CliIO, file: string, r: Results): void {
 async function recheckRun(dir: string, json: boolean, io: CliIO): Promise<Verdict | undefined> {
   let outcome: Awaited<ReturnType<typeof recheckRunFolder>>;
   try {
-    outcome = await recheckRunFolder(dir, defaultRunDeps());
+    // A system defined outside faultline is rebuilt from the module test.json names.
+    const { deps, warning } = await depsForRunFolder(join(dir, FILES.test), defaultRunDeps());
+    if (warning !== undefined) io.err(`warning: ${dir}: ${warning}`);
+    outcome = await recheckRunFolder(dir, deps);
   } catch (e) {
     // A malformed history (a crashed run's, an edited one): the reader's one-line error.
     if (isHistoryError(e)) throw new UsageError(e.message);

@@ -16,8 +16,8 @@ import {
   leaderlessErrors,
   leaderlessEventualErrors,
   leaderlessKvClient,
-  leaderlessLinClient,
   leaderlessRecipe,
+  leaderlessRegisterClient,
   leaderlessReplicaReader,
   leaderlessSetClient,
 } from './system.js';
@@ -152,7 +152,7 @@ describe('leaderless lin client', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('reads, writes and cas over keep-alive HTTP; errors carry their status', async () => {
-    const c = leaderlessLinClient.open('n1', { host: '127.0.0.1', port });
+    const c = leaderlessRegisterClient.open('n1', { host: '127.0.0.1', port });
     const sig = new AbortController().signal;
     expect(await c.invoke({ f: 'read', key: 'a' }, sig)).toEqual({ value: null });
     await c.invoke({ f: 'write', key: 'a', value: 3 }, sig);
@@ -296,7 +296,7 @@ describe('leaderless eventual clients against a running store', () => {
 
   it('the system offers every client the workloads ask for', () => {
     expect(Object.keys(leaderless.clients).sort()).toEqual(
-      ['counter', 'kv', 'lin', 'replica-counter', 'replica-kv', 'replica-set', 'set'].sort(),
+      ['counter', 'kv', 'register', 'replica-counter', 'replica-kv', 'replica-set', 'set'].sort(),
     );
   });
 });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import http from 'node:http';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ClientFactory, Op, QuorumOp } from '../../core/client.js';
@@ -7,6 +8,7 @@ import { ErrorRegistry, hasCode, OpError } from '../../core/client.js';
 import type { HostPort, SystemRecipe } from '../../core/cluster.js';
 import { HttpJsonClient, HttpStatusError } from '../../core/http-json.js';
 import type { SystemDefinition } from '../../core/system.js';
+import { defineSystem } from '../../core/system.js';
 
 /** The store's bundle, built by `npm run build` (found from source and from dist/). */
 export function leaderlessBinary(): string {
@@ -23,48 +25,6 @@ export function leaderlessBinary(): string {
 
 const hostPort = (a: HostPort) =>
   a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
-
-/** The leaderless store's recipe: one `node leaderless.js` per node, settings as `--flag value`. */
-export function leaderlessRecipe(binary = leaderlessBinary()): SystemRecipe {
-  return {
-    name: 'leaderless',
-    // A Node.js program: Date.now() goes through libc, so libfaketime moves its wall clock (the
-    // lww conflict mode orders writes by it). A backend still has to be able to do clock faults.
-    clockFaults: true,
-    launch({ node, listen, peerListen, peers, dataDir, settings }) {
-      const peerList = { ...peers };
-      peerList[node] ??= peerListen;
-      const args = [
-        binary,
-        '--id',
-        node,
-        '--listen',
-        hostPort(listen),
-        '--peer-listen',
-        hostPort(peerListen),
-        '--peers',
-        Object.entries(peerList)
-          .map(([id, a]) => `${id}=${hostPort(a)}`)
-          .join(','),
-        '--data-dir',
-        dataDir,
-      ];
-      for (const [k, v] of Object.entries(settings)) args.push(`--${k}`, v);
-      return { command: process.execPath, args, env: {} };
-    },
-    async healthy(client) {
-      const c = new HttpJsonClient(client, undefined);
-      try {
-        const r = await c.request('GET', '/admin/status', undefined, AbortSignal.timeout(500));
-        return r.status === 200;
-      } catch {
-        return false;
-      } finally {
-        c.close();
-      }
-    },
-  };
-}
 
 /**
  * Which leaderless answers mean "certainly not applied": every 4xx (the store documents 409 cas
@@ -104,8 +64,8 @@ export const leaderlessErrors = new ErrorRegistry([
 
 const path = (kind: string, key: unknown) => `/${kind}/${encodeURIComponent(String(key))}`;
 
-/** The CASPaxos register client: read / write / cas on `/lin/:key`. */
-export const leaderlessLinClient: ClientFactory<Op> = {
+/** The `register` API: CASPaxos read / write / cas on `/lin/:key`. */
+export const leaderlessRegisterClient: ClientFactory<Op> = {
   errors: leaderlessErrors,
   open(_node, address) {
     const http = new HttpJsonClient(address);
@@ -128,7 +88,7 @@ export const leaderlessLinClient: ClientFactory<Op> = {
             return {};
           }
           default:
-            throw new OpError('unsupported', `the lin client has no operation ${op.f}`);
+            throw new OpError('unsupported', `the register client has no operation ${op.f}`);
         }
       },
       async close() {
@@ -448,22 +408,104 @@ export function leaderlessReplicaReader(type: ReplicaRecordType): ClientFactory<
   };
 }
 
-export const leaderless: SystemDefinition = {
-  name: 'leaderless',
-  recipe: () => leaderlessRecipe(),
-  clients: {
-    lin: leaderlessLinClient,
-    kv: leaderlessKvClient,
-    set: leaderlessSetClient,
-    counter: leaderlessCounterClient,
-    'replica-kv': leaderlessReplicaReader('kv'),
-    'replica-set': leaderlessReplicaReader('set'),
-    'replica-counter': leaderlessReplicaReader('counter'),
-  },
-  preflight() {
-    const bin = leaderlessBinary();
-    return existsSync(bin)
-      ? undefined
-      : `the leaderless store is not built (${bin} is missing): run \`npm run build\` first`;
-  },
-};
+const count = (min: number) => z.coerce.number().int('expected a whole number').min(min);
+const onOff = z.enum(['on', 'off']);
+
+/** The store's settings (its command-line flags, README "Settings"), as text in, typed out. */
+export const leaderlessSettings = z.strictObject({
+  n: count(1).default(3),
+  r: count(1).optional(),
+  w: count(1).optional(),
+  vnodes: count(1).optional(),
+  conflict: z.enum(['lww', 'siblings']).default('lww'),
+  storage: z.enum(['disk', 'memory']).default('disk'),
+  fsync: z.enum(['always', 'interval', 'never']).default('always'),
+  'fsync-interval': count(1).optional(),
+  'read-repair': onOff.optional(),
+  'hinted-handoff': onOff.optional(),
+  'anti-entropy-interval': count(0).optional(),
+  'request-timeout': count(1).optional(),
+  'gossip-interval': count(1).optional(),
+  'suspect-timeout': count(1).optional(),
+  'phi-threshold': z.coerce.number().positive().optional(),
+  'max-body': count(1).optional(),
+  'log-level': z.enum(['debug', 'info', 'warn']).optional(),
+});
+
+/**
+ * The leaderless store as faultline sees it, through the same public contract a user's system
+ * uses: one `node leaderless.js` per node (settings passed as `--flag value`, as given), the
+ * bundle's folder copied into the docker image, and the named client APIs.
+ */
+export function leaderlessSystem(binary = leaderlessBinary()): SystemDefinition {
+  return defineSystem({
+    name: 'leaderless',
+    settings: leaderlessSettings,
+    local: {
+      launch({ node, listen, peerListen, peers, dataDir, given }) {
+        const peerList = { ...peers };
+        peerList[node] ??= peerListen;
+        const args = [
+          binary,
+          '--id',
+          node,
+          '--listen',
+          hostPort(listen),
+          '--peer-listen',
+          hostPort(peerListen),
+          '--peers',
+          Object.entries(peerList)
+            .map(([id, a]) => `${id}=${hostPort(a)}`)
+            .join(','),
+          '--data-dir',
+          dataDir,
+        ];
+        for (const [k, v] of Object.entries(given)) args.push(`--${k}`, v);
+        return { command: process.execPath, args, env: {} };
+      },
+    },
+    // The bundle is one folder; the local launch's host paths are mapped onto /opt/leaderless.
+    docker: { image: { files: [{ from: dirname(binary), to: '/opt/leaderless' }] } },
+    async healthy(client) {
+      const c = new HttpJsonClient(client, undefined);
+      try {
+        const r = await c.request('GET', '/admin/status', undefined, AbortSignal.timeout(500));
+        return r.status === 200;
+      } catch {
+        return false;
+      } finally {
+        c.close();
+      }
+    },
+    // A Node.js program: Date.now() goes through libc, so libfaketime moves its wall clock (the
+    // lww conflict mode orders writes by it).
+    clockFaults: true,
+    clients: {
+      register: leaderlessRegisterClient,
+      kv: {
+        ...leaderlessKvClient,
+        conflict: (s) => (s.conflict === 'siblings' ? 'siblings' : 'lww'),
+      },
+      set: leaderlessSetClient,
+      counter: leaderlessCounterClient,
+      'replica-kv': leaderlessReplicaReader('kv'),
+      'replica-set': leaderlessReplicaReader('set'),
+      'replica-counter': leaderlessReplicaReader('counter'),
+    },
+    // Each key lives on n nodes of the ring (never more than there are nodes).
+    replicationFactor: (settings, nodes) => Math.min(settings.n, nodes),
+    preflight() {
+      return existsSync(binary)
+        ? undefined
+        : `the leaderless store is not built (${binary} is missing): run \`npm run build\` first`;
+    },
+  });
+}
+
+/** The store's recipe (how a backend starts its nodes), for tests and benchmarks. */
+export function leaderlessRecipe(binary = leaderlessBinary()): SystemRecipe {
+  return leaderlessSystem(binary).recipe();
+}
+
+export const leaderless: SystemDefinition = leaderlessSystem();
+export default leaderless;

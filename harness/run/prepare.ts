@@ -62,6 +62,14 @@ export function prepare(spec: ResolvedSpec, deps: RunDeps) {
       `unknown system ${JSON.stringify(spec.system)} (known: ${[...deps.systems.keys()].join(', ')})`,
     );
   }
+  if (system.backends !== undefined && !system.backends.includes(spec.backend)) {
+    throw new RunSetupError(
+      `system ${system.name} cannot run on the ${spec.backend} backend (it can on: ${system.backends.join(', ') || 'none'})`,
+    );
+  }
+  // The settings are the system's to judge, before anything starts.
+  const badSettings = system.checkSettings?.(spec.settings);
+  if (badSettings !== undefined) throw new RunSetupError(badSettings);
   const backend = makeBackend();
   const recipe = system.recipe();
   const problems =

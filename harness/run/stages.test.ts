@@ -76,6 +76,29 @@ describe('stage 1: prepare', () => {
     expect(Array.isArray(p.plan)).toBe(true);
     expect(p.workload.checkers.map((c) => c.name)).toEqual(['linearizability', 'stats']);
   });
+
+  it("refuses a backend the system cannot start on, and settings the system's schema refuses", () => {
+    const d = deps();
+    const fake = d.systems.get('fake')!;
+    const checked: Record<string, string>[] = [];
+    d.systems.set('fake', {
+      ...fake,
+      backends: ['docker'],
+      checkSettings: (s) => {
+        checked.push({ ...s });
+        return s.mode === 'floppy' ? 'system fake: setting mode: no, got "floppy"' : undefined;
+      },
+    });
+    expect(() => prepare(spec(), d)).toThrow(
+      /system fake cannot run on the fake backend \(it can on: docker\)/,
+    );
+    d.systems.set('fake', { ...d.systems.get('fake')!, backends: ['fake'] });
+    expect(() => prepare(spec({ settings: { mode: 'floppy' } }), d)).toThrow(
+      /system fake: setting mode: no, got "floppy"/,
+    );
+    expect(checked).toEqual([{ mode: 'floppy' }]);
+    expect(prepare(spec({ settings: { mode: 'disk' } }), d).nodes).toHaveLength(3);
+  });
 });
 
 describe('stage 2: cluster up', () => {

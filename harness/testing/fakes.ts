@@ -185,7 +185,7 @@ export function fakeSystem(world: FakeWorld): SystemDefinition {
       launch: () => ({ command: 'true', args: [], env: {} }),
       healthy: async () => true,
     }),
-    clients: { lin: fakeClientFactory(world) },
+    clients: { register: fakeClientFactory(world) },
   };
 }
 

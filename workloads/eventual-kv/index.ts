@@ -68,7 +68,7 @@ export function asRegisterOps(ops: readonly ClientOp[]): ClientOp[] {
  * write values (the client sends the context of its last read of the key, so in siblings mode a
  * write supersedes what that read saw). Checked twice: linearizability (kv model, a
  * read's values as one register value: expected to fail in weak settings, a real finding with
- * its timeline) and convergence of the final replica states, by the store's `conflict` mode
+ * its timeline) and convergence of the final replica states, by the conflict mode the system's kv API declares
  * (`lww`: acknowledged writes that vanished are lost; `siblings`: every acknowledged write must
  * be present or causally superseded).
  */
@@ -89,11 +89,13 @@ export const eventualKv: WorkloadDefinition<EventualKvOptions> = {
         return { op: withQuorum({ f: 'write', key, value: n + 1 }, options), wrote: n + 1 };
       },
     );
-    const conflict = ctx.settings?.conflict === 'siblings' ? 'siblings' : 'lww';
     const system = ctx.system;
+    const client = requireClient(system.clients, 'kv', system.name, 'eventual-kv');
+    // The kv API says how the system resolves concurrent writes (last write wins by default).
+    const conflict = client.conflict?.(ctx.settings ?? {}) ?? 'lww';
     return {
       generator,
-      client: requireClient(system.clients, 'kv', system.name, 'eventual-kv'),
+      client,
       checkedPerKey: true,
       checkers: [
         linearizabilityChecker('kv', null, { select: asRegisterOps }),

@@ -60,7 +60,7 @@ export const kv: WorkloadDefinition<KvOptions> = {
             ),
           }
         : {}),
-      client: requireClient(ctx.system.clients, 'lin', ctx.system.name, 'kv'),
+      client: requireClient(ctx.system.clients, 'register', ctx.system.name, 'kv'),
       checkedPerKey: true,
       checkers: [linearizabilityChecker('kv', null), statsChecker],
       check: { model: 'kv', initial: null },

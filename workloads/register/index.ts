@@ -71,7 +71,7 @@ export const register: WorkloadDefinition<RegisterOptions> = {
     return {
       generator: each(perThread),
       finalGenerator,
-      client: requireClient(ctx.system.clients, 'lin', ctx.system.name, 'register'),
+      client: requireClient(ctx.system.clients, 'register', ctx.system.name, 'register'),
       checkedPerKey: true,
       checkers: [linearizabilityChecker('kv', null), statsChecker],
       check: { model: 'kv', initial: null },
