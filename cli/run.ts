@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { defaultRunDeps } from '../api/registries.js';
+import { BACKENDS, defaultRunDeps, SYSTEMS } from '../api/registries.js';
 import { resolveUserValues } from '../api/user-values.js';
 import type { Verdict } from '../checker/porcupine/types.js';
 import { FILES } from '../harness/results-folder.js';
@@ -18,7 +18,8 @@ import {
   SpecError,
   specFromFlags,
 } from '../harness/spec.js';
-import { WorkloadOptionsError } from '../workloads/index.js';
+import { WORKLOADS, WorkloadOptionsError } from '../workloads/index.js';
+import { catalogue } from './catalogue.js';
 import type { RegisterCommand } from './command.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeOf } from './exit-codes.js';
 import { reportInternalError } from './internal-error.js';
@@ -202,15 +203,9 @@ export const registerRun: RegisterCommand = (program: Command, { io, setExit }) 
     )
     .option('--backend <name>', 'where the nodes run (default local)')
     .option('--nodes <n>', 'number of nodes (default 5)')
-    .option(
-      '--workload <name>',
-      'workload: register, kv, eventual-kv, set, counter (default register)',
-    )
+    .option('--workload <name>', 'the workload, listed below (default register)')
     .option('--workload-opt <key=value>', 'a workload option (repeatable)', collect)
-    .option(
-      '--nemesis <faults>',
-      'comma-separated faults: partition,kill,pause,clock,link (or none)',
-    )
+    .option('--nemesis <faults>', 'comma-separated fault kinds, listed below (or none)')
     .option('--nemesis-interval <seconds>', 'mean seconds between fault starts')
     .option('--nemesis-targets <targets>', 'comma-separated: one,minority,majority,all')
     .option('--concurrency <n>', 'client workers (default 10)')
@@ -233,7 +228,11 @@ export const registerRun: RegisterCommand = (program: Command, { io, setExit }) 
       '--min-ok-ops-per-key <n>',
       'ok client ops needed on each key, for workloads checked per key (default 1)',
     )
-    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
+    .addHelpText(
+      'after',
+      () =>
+        `${catalogue({ systems: SYSTEMS, backends: BACKENDS, workloads: WORKLOADS })}\n\n${EXIT_CODES_HELP}`,
+    )
     .option(
       '--base-image <image>',
       'docker backend: layer the system on this image instead of one assembled from host files',

@@ -33,6 +33,8 @@ export interface SystemDefinition {
   backends?: readonly string[];
   /** A message naming the bad or unknown setting, checked before anything starts; else undefined. */
   checkSettings?(settings: Readonly<Record<string, string>>): string | undefined;
+  /** Each setting with its default (undefined: none), as `faultline run --help` lists them. */
+  settingDefaults?(): Readonly<Record<string, unknown>>;
   /** How many nodes hold each key with these settings on `nodes` nodes (absent: every node). */
   replicationFactor?(settings: Readonly<Record<string, string>>, nodes: number): number;
   /** The node that leads now (for faults aimed at the leader); undefined when none does. */
@@ -253,6 +255,13 @@ export function defineSystem<S extends SettingsSchema = z.ZodObject<Record<never
     checkSettings(given) {
       const r = parseSettings(given);
       return 'error' in r ? r.error : undefined;
+    },
+    settingDefaults() {
+      // Every setting the schema names (an object schema), with its default where it has one.
+      const shape = (schema as { shape?: Record<string, unknown> }).shape ?? {};
+      const r = parseSettings({});
+      const defaults = 'error' in r ? {} : (r.settings as Record<string, unknown>);
+      return { ...Object.fromEntries(Object.keys(shape).map((k) => [k, undefined])), ...defaults };
     },
   };
   const { replicationFactor, leader, preflight } = config;

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultRunDeps } from '../api/registries.js';
+import { BACKENDS, defaultRunDeps } from '../api/registries.js';
 import type { CliIO } from '../cli/io.js';
+import { runCli } from '../cli/program.js';
 import { executeRun } from '../cli/run.js';
 import type { RunDeps } from '../harness/runner.js';
 import { fakeBackend, fakeNemesis, fakeSystem, fakeWorld } from '../harness/testing/fakes.js';
@@ -136,5 +137,25 @@ describe('faultline run (executeRun)', () => {
     const test = JSON.parse(readFileSync(join(dirname(log!), 'test.json'), 'utf8'));
     expect(test.status).toBe('crashed');
     expect(lines).toEqual(['seed: 4']);
+  });
+
+  it('run --help lists every known system, backend, workload and fault kind, with defaults', async () => {
+    const { io, lines } = bufferIO();
+    expect(await runCli(['node', 'faultline', 'run', '--help'], io)).toBe(0);
+    const help = lines.join('\n');
+    expect(help).toMatch(/Systems \(--system NAME[\s\S]*leaderless\n\s+client APIs: register, kv/);
+    expect(help).toMatch(/settings \(--system-opt k=v\): n=3, .*conflict=lww/);
+    for (const [name, make] of BACKENDS) {
+      expect(help).toContain(`${name}: can do ${[...make().capabilities].join(', ')}`);
+    }
+    for (const w of WORKLOADS.values()) expect(help).toContain(`${w.name}: ${w.description}`);
+    expect(help).toMatch(/register: .*\n\s+options: keys=3, mix=/);
+    for (const kind of ['partition', 'kill', 'pause', 'clock', 'link']) {
+      expect(help).toMatch(new RegExp(`\\n  ${kind}: events `));
+    }
+    expect(help).toMatch(
+      /clock: events clock-offset \/ clock-reset\n\s+settings: targets=.*clockOffsetMs=60000/,
+    );
+    expect(help).toMatch(/exit codes: 0 valid; 1 anomaly found; 2 unknown/);
   });
 });

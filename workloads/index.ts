@@ -22,6 +22,8 @@ export interface RegisteredWorkload {
   description: string;
   /** Throws WorkloadOptionsError naming the option and the bad value. */
   build(rawOptions: unknown, ctx: WorkloadContext): Workload;
+  /** The options with their defaults, as `faultline run --help` lists them. */
+  defaults(): Readonly<Record<string, unknown>>;
 }
 
 export class WorkloadOptionsError extends Error {
@@ -32,6 +34,12 @@ export function registerWorkload<O>(def: WorkloadDefinition<O>): RegisteredWorkl
   return {
     name: def.name,
     description: def.description,
+    defaults() {
+      const r = def.options.safeParse({});
+      return r.success && typeof r.data === 'object' && r.data !== null
+        ? (r.data as Record<string, unknown>)
+        : {};
+    },
     build(raw, ctx) {
       const r = def.options.safeParse(raw ?? {});
       if (!r.success) {
