@@ -40,6 +40,7 @@ export { HttpJsonClient, HttpStatusError } from '../core/http-json.js';
 export type {
   ClusterView,
   DockerImageInput,
+  MembershipHooks,
   SettingsSchema,
   SystemConfig,
   SystemDefinition,

@@ -94,6 +94,36 @@ describe('defineSystem', () => {
       /field docker.image.files.0.from: from: expected an absolute host path/,
     );
     expect(bad({ local: undefined, docker: { image: {} } })).toThrow(/field docker.launch: needed/);
+    // Strict: a misspelt field is named, not ignored.
+    expect(bad({ helthy: base.healthy })).toThrow(/defineSystem\(.*\): unknown field helthy$/);
+    expect(bad({ membership: { join: async () => {}, leave: async () => {}, leev: 1 } })).toThrow(
+      /unknown field leev in membership/,
+    );
+  });
+
+  it('carries the optional hooks: leader and membership', async () => {
+    const joined: string[] = [];
+    const s = defineSystem({
+      ...base,
+      leader: async () => 'n2',
+      membership: {
+        join: async (_c, node) => {
+          joined.push(`+${node}`);
+        },
+        leave: async (_c, node) => {
+          joined.push(`-${node}`);
+        },
+      },
+    });
+    const view = {
+      nodes: ['n1', 'n2'],
+      clientAddress: () => ({ host: 'h', port: 1 }),
+      signal: new AbortController().signal,
+    };
+    expect(await s.leader?.(view)).toBe('n2');
+    await s.membership?.join(view, 'n3');
+    await s.membership?.leave(view, 'n1');
+    expect(joined).toEqual(['+n3', '-n1']);
   });
 
   it('carries the docker image recipe; file: URLs become host paths', () => {

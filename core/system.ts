@@ -11,6 +11,16 @@ import type {
   SystemRecipe,
 } from './cluster.js';
 
+/**
+ * How a system changes its membership at runtime: a node that is running but not yet a member
+ * joins; a member leaves. Each resolves once the system has accepted the change (not once data
+ * has moved). For the membership fault; a system without it cannot take that fault.
+ */
+export interface MembershipHooks {
+  join(cluster: ClusterView, node: NodeId): Promise<void>;
+  leave(cluster: ClusterView, node: NodeId): Promise<void>;
+}
+
 /** What a system's `leader` hook is shown of the running cluster. */
 export interface ClusterView {
   nodes: readonly NodeId[];
@@ -39,6 +49,8 @@ export interface SystemDefinition {
   replicationFactor?(settings: Readonly<Record<string, string>>, nodes: number): number;
   /** The node that leads now (for faults aimed at the leader); undefined when none does. */
   leader?(cluster: ClusterView): Promise<NodeId | undefined>;
+  /** How nodes join and leave at runtime (absent: fixed membership). */
+  membership?: MembershipHooks;
 }
 
 /** A launch's context as `defineSystem` hands it over: settings validated, with their defaults. */
@@ -87,6 +99,8 @@ export interface SystemConfig<S extends SettingsSchema> {
   replicationFactor?(settings: z.output<S>, nodes: number): number;
   /** The node that leads now, for faults aimed at the leader. */
   leader?(cluster: ClusterView): Promise<NodeId | undefined>;
+  /** How nodes join and leave at runtime, for membership faults (absent: fixed membership). */
+  membership?: MembershipHooks;
   /** A reason it cannot run here (a binary not built...), checked before a run. */
   preflight?(): string | undefined;
 }
@@ -121,17 +135,32 @@ const imageSchema = z.strictObject({
   baseImage: z.string().min(1).optional(),
 });
 
-const configShape = z.object({
+const fn = z.custom<unknown>((v) => typeof v === 'function', 'expected a function');
+/** Strict, so that a misspelt field of a definition is named rather than ignored. */
+const configShape = z.strictObject({
   name: z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,40}$/, 'expected lower-case letters, digits and - (it names images)'),
+  settings: z.unknown().optional(),
+  local: z.strictObject({ launch: fn }).optional(),
+  docker: z.strictObject({ image: z.unknown(), launch: fn.optional() }).optional(),
   clockFaults: z.boolean().optional(),
   clients: z.record(z.string(), z.unknown()),
-  healthy: z.custom<unknown>((v) => typeof v === 'function', 'expected a function'),
+  healthy: fn,
+  replicationFactor: fn.optional(),
+  leader: fn.optional(),
+  membership: z.strictObject({ join: fn, leave: fn }).optional(),
+  preflight: fn.optional(),
 });
 
 function fail(name: string, issues: z.core.$ZodIssue[]): never {
   const i = issues[0];
+  if (i?.code === 'unrecognized_keys') {
+    const where = i.path.length > 0 ? ` in ${i.path.join('.')}` : '';
+    throw new SystemDefinitionError(
+      `defineSystem(${name}): unknown field ${i.keys.join(', ')}${where}`,
+    );
+  }
   throw new SystemDefinitionError(
     `defineSystem(${name}): field ${i?.path.join('.') || '(root)'}: ${i?.message}`,
   );
@@ -264,11 +293,12 @@ export function defineSystem<S extends SettingsSchema = z.ZodObject<Record<never
       return { ...Object.fromEntries(Object.keys(shape).map((k) => [k, undefined])), ...defaults };
     },
   };
-  const { replicationFactor, leader, preflight } = config;
+  const { replicationFactor, leader, membership, preflight } = config;
   if (replicationFactor !== undefined) {
     definition.replicationFactor = (given, nodes) => replicationFactor(settingsOf(given), nodes);
   }
   if (leader !== undefined) definition.leader = leader;
+  if (membership !== undefined) definition.membership = membership;
   if (preflight !== undefined) definition.preflight = preflight;
   return definition;
 }
