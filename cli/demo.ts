@@ -9,7 +9,7 @@ import { executeRun } from './run.js';
  * register workload, partitions + kills + pauses, ending with verdicts and the report path.
  */
 export function demoSpec(
-  overrides: { seed?: number; timeLimit?: number; out?: string } = {},
+  overrides: { seed?: number; timeLimit?: number; nemesisInterval?: number; out?: string } = {},
 ): TestSpecInput {
   return {
     name: 'demo',
@@ -17,7 +17,11 @@ export function demoSpec(
     backend: 'local',
     nodes: 5,
     workload: { name: 'register', options: { keys: 4 } },
-    nemesis: { faults: ['partition', 'kill', 'pause'], interval: 6, targets: ['one', 'minority'] },
+    nemesis: {
+      faults: ['partition', 'kill', 'pause'],
+      interval: overrides.nemesisInterval ?? 6,
+      targets: ['one', 'minority'],
+    },
     concurrency: 10,
     rate: 300,
     timeLimit: overrides.timeLimit ?? 45,
@@ -37,17 +41,28 @@ export const registerDemo: RegisterCommand = (program: Command, { io, setExit })
     )
     .option('--seed <n>', 'the seed (random when absent)')
     .option('--time-limit <seconds>', 'length of the chaos phase (default 45)')
+    .option('--nemesis-interval <seconds>', 'mean seconds between fault starts (default 6)')
     .option('--out <dir>', 'results root (default results)')
-    .action(async (flags: { seed?: string; timeLimit?: string; out?: string }) => {
-      const o: { seed?: number; timeLimit?: number; out?: string } = {};
-      if (flags.seed !== undefined) o.seed = Number(flags.seed);
-      if (flags.timeLimit !== undefined) o.timeLimit = Number(flags.timeLimit);
-      if (flags.out !== undefined) o.out = flags.out;
-      io.out(
-        'faultline demo: 5 leaderless nodes on this machine, clients doing CASPaxos reads, writes and',
-      );
-      io.out('compare-and-sets while the nemesis partitions the network, kills and pauses nodes.');
-      const code = await executeRun(demoSpec(o), io, defaultRunDeps());
-      setExit(code);
-    });
+    .action(
+      async (flags: {
+        seed?: string;
+        timeLimit?: string;
+        nemesisInterval?: string;
+        out?: string;
+      }) => {
+        const o: Parameters<typeof demoSpec>[0] = {};
+        if (flags.seed !== undefined) o.seed = Number(flags.seed);
+        if (flags.timeLimit !== undefined) o.timeLimit = Number(flags.timeLimit);
+        if (flags.nemesisInterval !== undefined) o.nemesisInterval = Number(flags.nemesisInterval);
+        if (flags.out !== undefined) o.out = flags.out;
+        io.out(
+          'faultline demo: 5 leaderless nodes on this machine, clients doing CASPaxos reads, writes and',
+        );
+        io.out(
+          'compare-and-sets while the nemesis partitions the network, kills and pauses nodes.',
+        );
+        const code = await executeRun(demoSpec(o), io, defaultRunDeps());
+        setExit(code);
+      },
+    );
 };
