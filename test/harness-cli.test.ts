@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BACKENDS, defaultRunDeps } from '../api/registries.js';
+import { demoSpec } from '../cli/demo.js';
 import type { CliIO } from '../cli/io.js';
 import { runCli } from '../cli/program.js';
 import { executeRun } from '../cli/run.js';
@@ -157,5 +158,14 @@ describe('faultline run (executeRun)', () => {
       /clock: events clock-offset \/ clock-reset\n\s+settings: targets=.*clockOffsetMs=60000/,
     );
     expect(help).toMatch(/exit codes: 0 valid; 1 anomaly found; 2 unknown/);
+  });
+
+  it('demo takes the time limit and the nemesis interval its short-plan message may name', async () => {
+    const spec = demoSpec({ timeLimit: 16, nemesisInterval: 3, seed: 5 });
+    expect(spec).toMatchObject({ timeLimit: 16, seed: 5, nemesis: { interval: 3 } });
+    expect(demoSpec().nemesis).toMatchObject({ interval: 6 });
+    const { io, lines } = bufferIO();
+    expect(await runCli(['node', 'faultline', 'demo', '--help'], io)).toBe(0);
+    expect(lines.join('\n')).toMatch(/--nemesis-interval <seconds>/);
   });
 });
