@@ -103,7 +103,13 @@ async function runStages(
   const { workload, nodes, rng, plan } = prepared;
   const signal = options.signal ?? new AbortController().signal;
   const recorder = new Recorder(join(dir, FILES.history));
-  const session = new RunSession(recorder, signal, options.log ?? (() => {}), spec.timeLimit);
+  const session = new RunSession(
+    recorder,
+    signal,
+    options.log ?? (() => {}),
+    spec.timeLimit,
+    deps.nemesis.kinds,
+  );
   // A hard exit mid-run (a second Ctrl-C): what was recorded reaches the disk, and test.json says
   // the run was stopped rather than leaving it "running".
   const onHardExit = () => {

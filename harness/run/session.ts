@@ -1,4 +1,5 @@
 import type { HistoryEvent } from '../../checker/history/event.js';
+import type { FaultStyle } from '../../checker/timeline/index.js';
 import { nemesisIntervals } from '../../checker/timeline/index.js';
 import type { EventInput } from '../../core/event.js';
 import type { Recorder } from '../recorder.js';
@@ -53,6 +54,8 @@ export class RunSession {
     readonly signal: AbortSignal,
     private readonly log: (line: string) => void,
     readonly limitS: number,
+    /** The nemesis's fault kinds (their event names), for the faults in effect. */
+    private readonly faultStyles: readonly FaultStyle[] = [],
   ) {
     this.lastTick = recorder.now();
   }
@@ -96,7 +99,7 @@ export class RunSession {
 
   /** Faults in effect now, from the nemesis events recorded so far. */
   activeFaults(): string {
-    return nemesisIntervals(this.nemesisEvents)
+    return nemesisIntervals(this.nemesisEvents, this.faultStyles)
       .filter((iv) => iv.interval && iv.end === Number.POSITIVE_INFINITY)
       .map((iv) => iv.kind)
       .join(', ');

@@ -192,6 +192,22 @@ describe('stage 4: heal', () => {
   });
 });
 
+describe('the run session', () => {
+  it('knows the faults in effect by the nemesis kinds’ own event names', () => {
+    const styles = [
+      { kind: 'pause-all', open: 'freeze-all', close: 'thaw-all', label: 'all', colour: '#000' },
+    ];
+    const recorder = new Recorder(join(dir, `history-${files++}.jsonl`));
+    const s = new RunSession(recorder, new AbortController().signal, () => {}, 1, styles);
+    s.recordNemesis({ process: 'nemesis', type: 'info', f: 'freeze-all' });
+    expect(s.activeFaults()).toBe('pause-all');
+    expect(s.progress().faults).toBe('pause-all');
+    s.recordNemesis({ process: 'nemesis', type: 'info', f: 'thaw-all' });
+    expect(s.activeFaults()).toBe('');
+    recorder.close();
+  });
+});
+
 describe('stage 5: final phase', () => {
   const input = async (signal: AbortSignal, drive: Drive) => {
     const { cluster } = await fakeCluster();
