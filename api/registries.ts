@@ -1,5 +1,7 @@
 import { createDockerBackend } from '../backends/docker/docker-backend.js';
 import { createLocalBackend } from '../backends/local/local-backend.js';
+import etcdSerializable from '../cluster-images/etcd/serializable.js';
+import etcd from '../cluster-images/etcd/system.js';
 import leaderless from '../cluster-images/leaderless/system.js';
 import type { Backend } from '../core/cluster.js';
 import type { NemesisDriver } from '../core/nemesis.js';
@@ -22,6 +24,8 @@ export const NEMESIS: NemesisDriver = nemesisDriver;
  */
 const BUILT_IN_SYSTEM_MODULES: readonly { path: string; default: unknown }[] = [
   { path: 'cluster-images/leaderless/system.ts', default: leaderless },
+  { path: 'cluster-images/etcd/system.ts', default: etcd },
+  { path: 'cluster-images/etcd/serializable.ts', default: etcdSerializable },
 ];
 
 function builtInSystems(): Map<string, SystemDefinition> {

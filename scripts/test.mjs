@@ -39,6 +39,8 @@ if (built) {
   // and stop at the end only what this run started.
   process.env.FAULTLINE_DOCKER_STATE = join(outDir, 'docker');
   step('docker engine', 'sh', ['scripts/ensure-docker.sh']);
+  // The etcd system's tests run the host's etcd 3.4 in containers: install it when absent (as root).
+  step('etcd', 'sh', ['scripts/ensure-etcd.sh']);
   const report = join(outDir, 'vitest.json');
   // Counted from scripts/vitest-outcomes.mjs's records, not from the JSON report: there a test
   // whose beforeAll threw is merely "skipped" (scripts/count-results.mjs says what counts how).
