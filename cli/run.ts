@@ -207,7 +207,10 @@ export const registerRun: RegisterCommand = (program: Command, { io, setExit }) 
     .option('--workload-opt <key=value>', 'a workload option (repeatable)', collect)
     .option('--nemesis <faults>', 'comma-separated fault kinds, listed below (or none)')
     .option('--nemesis-interval <seconds>', 'mean seconds between fault starts')
-    .option('--nemesis-targets <targets>', 'comma-separated: one,minority,majority,all')
+    .option(
+      '--nemesis-targets <targets>',
+      'comma-separated: one,minority,majority,all,leader (leader: whoever leads when the fault starts; systems with a leader hook)',
+    )
     .option('--concurrency <n>', 'client workers (default 10)')
     .option('--rate <ops/s>', 'target ops per second across workers (default 200)')
     .option('--time-limit <seconds>', 'length of the main phase (default 30)')

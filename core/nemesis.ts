@@ -9,6 +9,30 @@ import type { Rng } from './random.js';
 export interface SystemFeatures {
   /** The system reads the clock through libc, so a clock fault moves its clock. */
   clockFaults: boolean;
+  /**
+   * The system says which node leads (its `leader` hook), so faults can be aimed at the leader.
+   * Absent: it cannot.
+   */
+  leader?: boolean;
+}
+
+/** A system feature a fault needs, and how to say (after "the <name> system ") that it lacks it. */
+export interface SystemNeed {
+  feature: keyof SystemFeatures;
+  lacking: string;
+}
+
+/**
+ * What a fault kind may ask of the running cluster when a fault starts (`FaultKind.resolve`):
+ * the run's nodes and who leads at that moment.
+ */
+export interface FaultStartContext {
+  nodes: readonly NodeId[];
+  /**
+   * The node leading now. Rejects when none leads (the executor asks again for a while first;
+   * see nemesis/executor.ts) or when the system cannot say (no `leader` hook).
+   */
+  leader(): Promise<NodeId>;
 }
 
 /** Half of a fault: the event it records (`f` comes from the kind's `events`) and what it does. */
@@ -57,7 +81,9 @@ export interface FaultKind<
   /** The backend capabilities a fault of this kind needs, with these settings. */
   capabilities(settings: ShapeOutput<Settings>): readonly Capability[];
   /** A system feature it needs too, and how to say that the system lacks it. */
-  readonly needs?: { feature: keyof SystemFeatures; lacking: string };
+  readonly needs?: SystemNeed;
+  /** System features it needs with these settings (e.g. the leader hook, when aimed at the leader). */
+  needsWith?(settings: ShapeOutput<Settings>): readonly SystemNeed[];
   /**
    * One concrete fault. Every random choice comes from `rng` (a stream of its own per fault), so
    * the same seed plans the same fault: changing the order of the draws changes every plan.
@@ -65,6 +91,17 @@ export interface FaultKind<
   plan(settings: ShapeOutput<Settings>, nodes: readonly NodeId[], rng: Rng): ShapeOutput<Fault>;
   /** One line for progress lines, logs and the audit's sentences. */
   describe(fault: PlannedFaultOf<Name, Fault>): string;
+  /**
+   * For a fault whose nodes are known only when it starts (aimed at the leader): the concrete
+   * fault, asked of the running cluster at its start. `start` and `stop` get what this returns,
+   * so the start event records the nodes actually hit and the stop undoes exactly those. A
+   * rejection is recorded as the start event's `error`; the fault then does nothing. Absent (or
+   * returning the fault as is): the planned fault is already concrete.
+   */
+  resolve?(
+    fault: PlannedFaultOf<Name, Fault>,
+    context: FaultStartContext,
+  ): Promise<PlannedFaultOf<Name, Fault>>;
   start(fault: PlannedFaultOf<Name, Fault>): FaultStep;
   stop(fault: PlannedFaultOf<Name, Fault>): FaultStep;
   /**
@@ -103,6 +140,11 @@ export interface NemesisIO {
   now(): number;
   /** Aborted at the time limit or when the run stops: heal nothing, just return. */
   signal: AbortSignal;
+  /**
+   * The node leading now (the system's `leader` hook), undefined when none does. Absent when the
+   * system has no such hook: faults aimed at the leader then fail (refused before the run).
+   */
+  leader?(): Promise<NodeId | undefined>;
 }
 
 /**

@@ -158,6 +158,7 @@ async function runStages(
       drive,
       cluster,
       nemesis: deps.nemesis,
+      system: prepared.system,
       plan,
       workload,
       timeLimitS: spec.timeLimit,

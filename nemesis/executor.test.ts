@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { classifyFaultEvent, closingEventFor } from '../checker/timeline/fault-events.js';
 import type { Cluster, Grudge, LinkFault, NodeId } from '../core/cluster.js';
-import { healAllRecorded, type NemesisEvent, type NemesisIO, runNemesis } from './executor.js';
+import { Rng } from '../core/random.js';
+import { auditFaults } from './audit.js';
+import {
+  healAllRecorded,
+  LEADER_POLL_MS,
+  type NemesisEvent,
+  type NemesisIO,
+  runNemesis,
+} from './executor.js';
+import { planFaults } from './plan.js';
 import type { FaultPlan, PlannedFault } from './schema.js';
 
 /** A cluster that only writes down which primitive was called, when (ms since creation). */
@@ -189,6 +198,195 @@ describe('runNemesis', () => {
     await healAllRecorded(cluster, t);
     expect(cluster.calls.map((c) => c.call)).toEqual(['healAll']);
     expect(t.events.map((e) => e.f)).toEqual(['heal']);
+  });
+});
+
+describe('faults aimed at the leader', () => {
+  /** io whose leader hook answers from `answers` in turn (the last one repeated), counting asks. */
+  function leaderIO(answers: (string | undefined | Error)[]) {
+    const t = io();
+    let asked = 0;
+    const leaderIo = Object.assign(t, {
+      asked: () => asked,
+      leader: async () => {
+        const a = answers[Math.min(asked, answers.length - 1)];
+        asked += 1;
+        if (a instanceof Error) throw a;
+        return a;
+      },
+    });
+    return leaderIo;
+  }
+
+  it('hits whoever leads at each start: the start names it, the stop undoes exactly it', async () => {
+    const cluster = new FakeCluster();
+    // n1 leads at the first fault; after it, n3 has won an election.
+    const t = leaderIO([]);
+    let leading = 'n1';
+    t.leader = async () => leading;
+    const p = plan([
+      [0, 20, { kind: 'kill', target: 'leader', nodes: [] }],
+      [40, 20, { kind: 'kill', target: 'leader', nodes: [] }],
+    ]);
+    const running = runNemesis(p, cluster, t);
+    await new Promise((r) => setTimeout(r, 30));
+    leading = 'n3';
+    expect(await running).toEqual({ started: 2, stopped: 2, aborted: false });
+    expect(cluster.calls.map((c) => c.call)).toEqual([
+      'kill n1',
+      'start n1',
+      'kill n3',
+      'start n3',
+    ]);
+    expect(t.events.map((e) => [e.f, e.value, e.fault, e.error])).toEqual([
+      ['kill', ['n1'], 0, undefined],
+      ['start', ['n1'], 0, undefined],
+      ['kill', ['n3'], 1, undefined],
+      ['start', ['n3'], 1, undefined],
+    ]);
+    // The plan itself is untouched: pure data, as recorded in test.json.
+    expect(p.entries[0]?.fault).toEqual({ kind: 'kill', target: 'leader', nodes: [] });
+    expect(auditFaults(p, t.events)).toEqual([]);
+  });
+
+  it('pause, link, clock and the isolate-leader partition, each on the leader of its start', async () => {
+    const cluster = new FakeCluster();
+    const t = leaderIO(['n2']);
+    await runNemesis(
+      plan([
+        [0, 5, { kind: 'pause', target: 'leader', nodes: [] }],
+        [10, 5, { kind: 'link', target: 'leader', nodes: [], link: { delayMs: 50 } }],
+        [20, 5, { kind: 'clock', target: 'leader', offsets: {}, leaderOffsetMs: -4000 }],
+        [30, 5, { kind: 'partition', topology: 'isolate-leader', grudge: {} }],
+      ]),
+      cluster,
+      t,
+    );
+    expect(cluster.calls.map((c) => c.call)).toEqual([
+      'pause n2',
+      'resume n2',
+      'link n2 {"delayMs":50}',
+      'link n2 {}',
+      'clock n2 -4000',
+      'clock n2 0',
+      'partition {"n1":["n2"],"n2":["n1","n3"],"n3":["n2"]}',
+      'heal',
+    ]);
+    expect(t.events.map((e) => [e.f, e.value])).toEqual([
+      ['pause', ['n2']],
+      ['resume', ['n2']],
+      ['link-start', { nodes: ['n2'], delayMs: 50 }],
+      ['link-stop', ['n2']],
+      ['clock-offset', { n2: -4000 }],
+      ['clock-reset', ['n2']],
+      ['partition-start', { n1: ['n2'], n2: ['n1', 'n3'], n3: ['n2'] }],
+      ['partition-stop', { n1: ['n2'], n2: ['n1', 'n3'], n3: ['n2'] }],
+    ]);
+    expect(t.events.every((e) => e.error === undefined)).toBe(true);
+  });
+
+  it('while no node leads it asks again, and hits the leader once one is elected', async () => {
+    const cluster = new FakeCluster();
+    const t = leaderIO([undefined, new Error('connection refused'), 'n3']);
+    await runNemesis(plan([[0, 1000, { kind: 'kill', target: 'leader', nodes: [] }]]), cluster, t);
+    expect(t.asked()).toBe(3);
+    expect(cluster.calls.map((c) => c.call)).toEqual(['kill n3', 'start n3']);
+    const start = t.events[0]!;
+    expect(start.error).toBeUndefined();
+    // Late by the two polls: the lateness is on record.
+    expect(start.startedTime - start.scheduledTime).toBeGreaterThanOrEqual(
+      2 * LEADER_POLL_MS * 1e6,
+    );
+  });
+
+  it('no leader within half the window: the start records why, nothing is hit or undone', async () => {
+    const cluster = new FakeCluster();
+    const t = leaderIO([undefined]);
+    const p = plan([
+      [0, 1000, { kind: 'kill', target: 'leader', nodes: [] }],
+      [1010, 5, { kind: 'pause', target: 'one', nodes: ['n1'] }],
+    ]);
+    expect(await runNemesis(p, cluster, t)).toEqual({ started: 2, stopped: 2, aborted: false });
+    // Asked at 0, 200, 400 ms; the next ask (600 ms) would pass half the 1000 ms window.
+    expect(t.asked()).toBe(3);
+    expect(cluster.calls.map((c) => c.call)).toEqual(['pause n1', 'resume n1']);
+    expect(t.events.map((e) => [e.f, e.value, e.error])).toEqual([
+      ['kill', [], expect.stringMatching(/^no leader to aim at: no node leads \(asked for \d+ ms/)],
+      ['start', [], undefined],
+      ['pause', ['n1'], undefined],
+      ['resume', ['n1'], undefined],
+    ]);
+    // The audit names it, so the verdict cannot be valid.
+    expect(auditFaults(p, t.events)).toEqual([
+      expect.stringMatching(/^fault 1 \(kill leader\): kill failed: no leader to aim at/),
+    ]);
+  });
+
+  it('a system without a leader hook, or naming a node the run lacks, is an error of the start', async () => {
+    const cluster = new FakeCluster();
+    const t = io();
+    await runNemesis(
+      plan([[0, 5, { kind: 'partition', topology: 'isolate-leader', grudge: {} }]]),
+      cluster,
+      t,
+    );
+    expect(t.events[0]?.error).toMatch(/no leader to aim at: the system has no leader hook/);
+    const u = leaderIO(['n9']);
+    await runNemesis(plan([[0, 5, { kind: 'kill', target: 'leader', nodes: [] }]]), cluster, u);
+    expect(u.events[0]?.error).toMatch(/the system named "n9", not a node of this run/);
+    expect(cluster.calls).toEqual([]);
+  });
+
+  it('stops asking on abort, recording nothing', async () => {
+    const cluster = new FakeCluster();
+    const ac = new AbortController();
+    const t = Object.assign(io(ac.signal), { leader: async () => undefined });
+    const running = runNemesis(
+      plan([[0, 60_000, { kind: 'kill', target: 'leader', nodes: [] }]]),
+      cluster,
+      t,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    ac.abort();
+    expect(await running).toEqual({ started: 0, stopped: 0, aborted: true });
+    expect(t.events).toEqual([]);
+  });
+
+  it('a planned leader fault carried out from a seeded plan, the leader changing in between', async () => {
+    const p = planFaults(
+      {
+        faults: ['kill', 'pause'],
+        targets: ['leader'],
+        faultDuration: [0.02, 0.02],
+        quiet: [0.02, 0.02],
+        initialQuiet: 0,
+      },
+      ['n1', 'n2', 'n3'],
+      new Rng(5),
+      200,
+    );
+    expect(p.entries.length).toBeGreaterThan(2);
+    const cluster = new FakeCluster();
+    // An election after every fault: the next node in turn leads.
+    let turn = 0;
+    const t = Object.assign(io(), { leader: async () => p.nodes[turn % 3] });
+    const hit: string[] = [];
+    const origKill = cluster.kill.bind(cluster);
+    cluster.kill = async (n) => {
+      hit.push(n);
+      turn += 1;
+      await origKill(n);
+    };
+    const origPause = cluster.pause.bind(cluster);
+    cluster.pause = async (n) => {
+      hit.push(n);
+      turn += 1;
+      await origPause(n);
+    };
+    await runNemesis(p, cluster, t);
+    expect(hit).toEqual(p.entries.map((_, i) => p.nodes[i % 3]));
+    const starts = t.events.filter((e) => e.f === 'kill' || e.f === 'pause');
+    expect(starts.map((e) => e.value)).toEqual(hit.map((n) => [n]));
   });
 });
 

@@ -1,5 +1,5 @@
-import type { Cluster } from '../core/cluster.js';
-import type { FaultStep } from '../core/nemesis.js';
+import type { Cluster, NodeId } from '../core/cluster.js';
+import type { FaultKind, FaultStartContext, FaultStep } from '../core/nemesis.js';
 import type { BUILTIN_KINDS } from './kinds/index.js';
 import { loose } from './plan.js';
 import type {
@@ -38,6 +38,11 @@ export interface NemesisIO {
   now(): number;
   /** Aborted at the time limit or when the run stops: return promptly, undo nothing. */
   signal: AbortSignal;
+  /**
+   * The node leading now, undefined while none does (the system's `leader` hook, wired by the
+   * run engine). Absent: faults aimed at the leader fail (the runner refuses them beforehand).
+   */
+  leader?(): Promise<NodeId | undefined>;
 }
 
 export interface NemesisOutcome {
@@ -74,13 +79,50 @@ interface Step extends FaultStep {
   f: string;
 }
 
-/** What starting and stopping a planned fault mean: its kind's steps, with the kind's event names. */
-function steps(kinds: FaultKinds, fault: LoosePlannedFault): { start: Step; stop: Step } {
-  const kind = kinds.kind(fault.kind);
+/** What starting and stopping a (concrete) fault mean: its kind's steps, with its event names. */
+function steps(kind: FaultKind, fault: LoosePlannedFault): { start: Step; stop: Step } {
   return {
     start: { f: kind.events.open, ...kind.start(fault) },
     stop: { f: kind.events.close, ...kind.stop(fault) },
   };
+}
+
+/** How often a fault aimed at the leader asks again while no node leads. */
+export const LEADER_POLL_MS = 200;
+
+class Aborted extends Error {}
+
+/**
+ * Who leads, for a fault starting now. While no node leads (an election in progress, often right
+ * after the previous fault) it asks again every LEADER_POLL_MS until `untilNs` (half the fault's
+ * window: a fault that does hit lasts at least half its planned time); then it rejects, saying
+ * so, and the start event records that as its `error` (the audit reports it; the verdict is
+ * unknown). A failing hook counts as "no answer" and is asked again the same way.
+ */
+async function leaderBy(io: NemesisIO, nodes: readonly NodeId[], untilNs: number): Promise<NodeId> {
+  if (io.leader === undefined) {
+    throw new Error('no leader to aim at: the system has no leader hook');
+  }
+  const since = io.now();
+  let last = 'no node leads';
+  for (;;) {
+    try {
+      const leader = await io.leader();
+      if (leader !== undefined && nodes.includes(leader)) return leader;
+      last =
+        leader === undefined
+          ? 'no node leads'
+          : `the system named ${JSON.stringify(leader)}, not a node of this run`;
+    } catch (e) {
+      last = `asking who leads failed: ${errorText(e)}`;
+    }
+    if (io.signal.aborted) throw new Aborted();
+    const next = io.now() + LEADER_POLL_MS * NS_PER_MS;
+    if (next > untilNs) break;
+    if (!(await sleepUntil(io, next))) throw new Aborted();
+  }
+  const waited = Math.round((io.now() - since) / NS_PER_MS);
+  throw new Error(`no leader to aim at: ${last} (asked for ${waited} ms from the fault's start)`);
 }
 
 async function perform(
@@ -89,13 +131,17 @@ async function perform(
   cluster: Cluster,
   scheduledTime: number,
   io: NemesisIO,
+  /** A fault that could not be resolved does nothing: its start records why (`error`). */
+  skip?: { error?: string },
 ): Promise<void> {
   const startedTime = io.now();
-  let error: string | undefined;
-  try {
-    await step.act(cluster);
-  } catch (e) {
-    error = errorText(e);
+  let error = skip?.error;
+  if (skip === undefined) {
+    try {
+      await step.act(cluster);
+    } catch (e) {
+      error = errorText(e);
+    }
   }
   const event: NemesisEvent = {
     process: 'nemesis',
@@ -127,20 +173,42 @@ export async function runNemesis<K extends readonly AnyFaultKind[] = typeof BUIL
   const t0 = io.now();
   const outcome: NemesisOutcome = { started: 0, stopped: 0, aborted: false };
   for (const entry of plan.entries as PlanEntryOf<readonly AnyFaultKind[]>[]) {
-    const { start, stop } = steps(reg, entry.fault as LoosePlannedFault);
+    const kind = reg.kind((entry.fault as LoosePlannedFault).kind);
     const startAt = t0 + entry.startMs * NS_PER_MS;
+    const stopAt = startAt + entry.durationMs * NS_PER_MS;
     if (!(await sleepUntil(io, startAt))) {
       outcome.aborted = true;
       return outcome;
     }
-    await perform(start, entry, cluster, startAt, io);
+    // A fault aimed at the leader names its nodes now; start and stop both use what it names,
+    // so the start event records the nodes hit and the stop undoes exactly those.
+    let fault = entry.fault as LoosePlannedFault;
+    let unresolved: string | undefined;
+    if (kind.resolve !== undefined) {
+      const context: FaultStartContext = {
+        nodes: plan.nodes,
+        leader: () => leaderBy(io, plan.nodes, startAt + (entry.durationMs / 2) * NS_PER_MS),
+      };
+      try {
+        fault = (await kind.resolve(fault, context)) as LoosePlannedFault;
+      } catch (e) {
+        if (e instanceof Aborted || io.signal.aborted) {
+          outcome.aborted = true;
+          return outcome;
+        }
+        unresolved = errorText(e);
+      }
+    }
+    const { start, stop } = steps(kind, fault);
+    const skip = unresolved === undefined ? undefined : { error: unresolved };
+    await perform(start, entry, cluster, startAt, io, skip);
     outcome.started += 1;
-    const stopAt = startAt + entry.durationMs * NS_PER_MS;
     if (!(await sleepUntil(io, stopAt))) {
       outcome.aborted = true;
       return outcome;
     }
-    await perform(stop, entry, cluster, stopAt, io);
+    // Unresolved, it hit nothing: the stop is recorded (closing the fault's window) and undoes nothing.
+    await perform(stop, entry, cluster, stopAt, io, skip === undefined ? undefined : {});
     outcome.stopped += 1;
   }
   return outcome;

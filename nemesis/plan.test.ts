@@ -4,6 +4,7 @@ import type { Capability } from '../core/cluster.js';
 import { Rng } from '../core/random.js';
 import { auditFaults } from './audit.js';
 import {
+  describeFault,
   planFaults,
   planShortfall,
   requiredCapabilities,
@@ -11,7 +12,14 @@ import {
   targetSize,
   unsupportedFaults,
 } from './plan.js';
-import { FAULT_KINDS, FaultPlanSchema, parseNemesisSpec, TARGETS, TOPOLOGIES } from './schema.js';
+import {
+  BUILTIN_TOPOLOGIES,
+  FAULT_KINDS,
+  FaultPlanSchema,
+  parseNemesisSpec,
+  TARGETS,
+  TOPOLOGIES,
+} from './schema.js';
 
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
 const specs = fc.record({
@@ -68,12 +76,17 @@ describe('planFaults', () => {
           } else {
             expect(spec.targets).toContain(fault.target);
             const hit = fault.kind === 'clock' ? Object.keys(fault.offsets) : fault.nodes;
-            expect(hit).toHaveLength(targetSize(fault.target, NODES.length));
+            // Aimed at the leader: no node is named before the fault starts.
+            const size = fault.target === 'leader' ? 0 : targetSize(fault.target, NODES.length);
+            expect(hit).toHaveLength(size);
             expect(new Set(hit).size).toBe(hit.length);
             for (const n of hit) expect(NODES).toContain(n);
           }
           if (fault.kind === 'clock') {
-            for (const o of Object.values(fault.offsets)) {
+            const offsets = Object.values(fault.offsets);
+            if (fault.target === 'leader') offsets.push(fault.leaderOffsetMs ?? 0);
+            else expect(fault.leaderOffsetMs).toBeUndefined();
+            for (const o of offsets) {
               expect(Math.abs(o)).toBeGreaterThanOrEqual(30_000);
               expect(Math.abs(o)).toBeLessThanOrEqual(60_000);
             }
@@ -99,7 +112,67 @@ describe('planFaults', () => {
     const topologies = new Set(
       plan.entries.flatMap((e) => (e.fault.kind === 'partition' ? [e.fault.topology] : [])),
     );
-    expect(topologies.size).toBe(TOPOLOGIES.length - 1);
+    // The defaults: all but custom (needs a grudge) and isolate-leader (needs a leader hook).
+    expect([...topologies].sort()).toEqual([...BUILTIN_TOPOLOGIES].sort());
+    expect(BUILTIN_TOPOLOGIES).toHaveLength(TOPOLOGIES.length - 2);
+  });
+
+  it('a spec without leader plans exactly as before leader targets existed (seeded golden)', () => {
+    // Recorded from the code before `leader` was added: the draw order of the other targets
+    // (and of everything else) must not move, or every seeded plan changes.
+    const plan = planFaults(
+      {
+        faults: ['partition', 'kill', 'pause', 'clock', 'link'],
+        interval: 1,
+        targets: ['one', 'minority', 'majority', 'all'],
+      },
+      NODES,
+      new Rng(7),
+      6000,
+    );
+    expect(
+      plan.entries.map((e) => JSON.stringify([e.startMs, e.durationMs, e.quietMs, e.fault])),
+    ).toEqual([
+      '[500,365,601,{"kind":"pause","target":"all","nodes":["n1","n2","n3","n4","n5"]}]',
+      '[1466,671,483,{"kind":"link","target":"one","nodes":["n1"],"link":{"delayMs":100,"jitterMs":100,"loss":0}}]',
+      '[2620,448,587,{"kind":"clock","target":"majority","offsets":{"n1":57533,"n2":40550,"n5":-42486}}]',
+      '[3655,404,699,{"kind":"kill","target":"all","nodes":["n1","n2","n3","n4","n5"]}]',
+      '[4758,541,515,{"kind":"partition","topology":"majorities-ring","grudge":{"n1":["n3","n5"],"n2":["n3","n4"],"n3":["n1","n2"],"n4":["n2","n5"],"n5":["n1","n4"]}}]',
+    ]);
+  });
+
+  it('faults aimed at the leader record the target and name no node: resolved when they start', () => {
+    const plan = planFaults(
+      {
+        faults: ['kill', 'pause', 'link', 'clock', 'partition'],
+        targets: ['leader'],
+        topologies: ['isolate-leader'],
+        interval: 1,
+      },
+      NODES,
+      new Rng(3),
+      30_000,
+    );
+    const kinds = new Set(plan.entries.map((e) => e.fault.kind));
+    expect(kinds.size).toBe(5);
+    for (const { fault } of plan.entries) {
+      switch (fault.kind) {
+        case 'partition':
+          expect(fault).toEqual({ kind: 'partition', topology: 'isolate-leader', grudge: {} });
+          break;
+        case 'clock':
+          expect(fault.offsets).toEqual({});
+          expect(Math.abs(fault.leaderOffsetMs ?? 0)).toBeGreaterThanOrEqual(30_000);
+          break;
+        default:
+          expect(fault).toMatchObject({ target: 'leader', nodes: [] });
+      }
+    }
+    expect(FaultPlanSchema.parse(plan)).toEqual(plan);
+    const text = plan.entries.map((e) => describeFault(e.fault));
+    expect(text).toContain('kill leader');
+    expect(text).toContain('partition isolate-leader');
+    expect(text.find((t) => t.startsWith('clock'))).toMatch(/^clock leader[+-]\d+ms$/);
   });
 
   it('honours explicit durations, quiet windows and the initial quiet', () => {
@@ -143,15 +216,21 @@ describe('planFaults', () => {
 });
 
 describe('targets', () => {
-  it('sizes: one, minority, majority, all', () => {
+  it('sizes: one, minority, majority, all, leader', () => {
     expect([1, 2, 3, 4, 5, 7].map((n) => TARGETS.map((t) => targetSize(t, n)))).toEqual([
-      [1, 1, 1, 1],
-      [1, 1, 2, 2],
-      [1, 1, 2, 3],
-      [1, 1, 3, 4],
-      [1, 2, 3, 5],
-      [1, 3, 4, 7],
+      [1, 1, 1, 1, 1],
+      [1, 1, 2, 2, 1],
+      [1, 1, 2, 3, 1],
+      [1, 1, 3, 4, 1],
+      [1, 2, 3, 5, 1],
+      [1, 3, 4, 7, 1],
     ]);
+  });
+
+  it('leader draws nothing: the stream is where it was', () => {
+    const rng = new Rng(9);
+    expect(targetNodes('leader', NODES, rng)).toEqual([]);
+    expect(rng.int(0, 1e9)).toBe(new Rng(9).int(0, 1e9));
   });
 
   it('a target is a random subset in node order', () => {
@@ -211,6 +290,33 @@ describe('capabilities', () => {
     expect(
       unsupportedFaults({ faults: ['clock'] }, docker, { name: 'gostore', clockFaults: false })[0],
     ).toMatch(/gostore system does not support clock faults/);
+  });
+
+  it('refuses faults aimed at the leader on a system without a leader hook, naming both', () => {
+    const docker = {
+      name: 'docker',
+      capabilities: new Set<Capability>(['kill', 'pause', 'partition']),
+    };
+    const leaderless = { name: 'leaderless', clockFaults: true };
+    const spec = {
+      faults: ['kill' as const, 'pause' as const],
+      targets: ['one' as const, 'leader' as const],
+    };
+    // One sentence for the kinds sharing the setting.
+    expect(unsupportedFaults(spec, docker, leaderless)).toEqual([
+      'the leaderless system has no leader hook (it cannot say which node leads), so it cannot take faults aimed at the leader (targets: leader)',
+    ]);
+    expect(
+      unsupportedFaults(
+        { faults: ['partition'], topologies: ['isolate-leader'] },
+        docker,
+        leaderless,
+      ),
+    ).toEqual([
+      'the leaderless system has no leader hook (it cannot say which node leads), so it cannot take partitions that isolate the leader (topology: isolate-leader)',
+    ]);
+    expect(unsupportedFaults(spec, docker, { ...leaderless, leader: true })).toEqual([]);
+    expect(unsupportedFaults({ faults: ['kill'] }, docker, leaderless)).toEqual([]);
   });
 });
 

@@ -80,9 +80,15 @@ export function unsupportedFaults<K extends readonly AnyFaultKind[] = Builtin>(
       );
     }
   }
+  if (system === undefined) return problems;
   for (const k of asked) {
-    if (k.needs !== undefined && system !== undefined && !system[k.needs.feature]) {
-      problems.push(`the ${system.name} system ${k.needs.lacking}`);
+    for (const need of [
+      ...(k.needs === undefined ? [] : [k.needs]),
+      ...(k.needsWith?.(spec) ?? []),
+    ]) {
+      const sentence = `the ${system.name} system ${need.lacking}`;
+      // Kinds sharing a setting (targets: leader) share the sentence: once is enough.
+      if (!system[need.feature] && !problems.includes(sentence)) problems.push(sentence);
     }
   }
   return problems;

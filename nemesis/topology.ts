@@ -8,9 +8,16 @@ export const TOPOLOGIES = [
   'majorities-ring',
   'bridge',
   'custom',
+  'isolate-leader',
 ] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
-export const BUILTIN_TOPOLOGIES: readonly Topology[] = TOPOLOGIES.filter((t) => t !== 'custom');
+/**
+ * The default topologies: all but `custom` (needs a grudge) and `isolate-leader` (needs a system
+ * that says who leads; its grudge is known only when the fault starts: `isolateNode`).
+ */
+export const BUILTIN_TOPOLOGIES: readonly Topology[] = TOPOLOGIES.filter(
+  (t) => t !== 'custom' && t !== 'isolate-leader',
+);
 
 /**
  * Partition topologies as grudges: `grudge[a]` lists the nodes a drops traffic FROM. Every
@@ -52,7 +59,12 @@ export function randomHalves(nodes: readonly NodeId[], rng: Rng): Grudge {
 /** One random node cut off from all others, both ways. */
 export function isolateOne(nodes: readonly NodeId[], rng: Rng): Grudge {
   if (nodes.length < 2) return {};
-  const lone = rng.pick(nodes);
+  return isolateNode(nodes, rng.pick(nodes));
+}
+
+/** `lone` cut off from all others, both ways (isolate-leader: the leader, at the fault's start). */
+export function isolateNode(nodes: readonly NodeId[], lone: NodeId): Grudge {
+  if (nodes.length < 2) return {};
   return groupsGrudge(nodes, [[lone], nodes.filter((n) => n !== lone)]);
 }
 
@@ -154,5 +166,8 @@ export function partitionGrudge(
     case 'custom':
       if (custom === undefined) throw new Error('the custom topology needs a grudge');
       return customGrudge(nodes, custom);
+    case 'isolate-leader':
+      // Known only when the fault starts (the partition kind's resolve): nothing is drawn.
+      return {};
   }
 }

@@ -1,7 +1,8 @@
 import type { Client, Op } from '../../core/client.js';
 import type { Cluster, NodeId } from '../../core/cluster.js';
-import type { NemesisDriver } from '../../core/nemesis.js';
+import type { NemesisDriver, NemesisIO } from '../../core/nemesis.js';
 import type { Rng } from '../../core/random.js';
+import type { SystemDefinition } from '../../core/system.js';
 import type { Gen } from '../../generators/index.js';
 import { stagger, timeLimit } from '../../generators/index.js';
 import type { Workload } from '../../workloads/index.js';
@@ -46,6 +47,8 @@ export interface MainPhaseInput {
   drive: Drive;
   cluster: Cluster;
   nemesis: NemesisDriver;
+  /** The system under test: its `leader` hook, when it has one, tells the nemesis who leads. */
+  system?: Pick<SystemDefinition, 'leader'>;
   plan: unknown;
   workload: Pick<Workload, 'generator'>;
   timeLimitS: number;
@@ -65,21 +68,30 @@ export async function mainPhase(input: MainPhaseInput): Promise<void> {
   const stopNemesis = () => nemesisStop.abort();
   session.signal.addEventListener('abort', stopNemesis, { once: true });
   const deadline = setTimeout(stopNemesis, input.timeLimitS * 1000);
-  const nemesisRun = input.nemesis
-    .run(input.plan, cluster, {
-      record: (e) => session.recordNemesis(e),
-      now: () => session.recorder.now(),
-      signal: nemesisStop.signal,
-    })
-    .catch((e: unknown) => {
-      session.recordNemesis({
-        process: 'nemesis',
-        type: 'info',
-        f: 'nemesis-error',
-        error: errorText(e),
-      });
-      session.problem(`the nemesis stopped early: ${errorText(e)}`);
+  const io: NemesisIO = {
+    record: (e) => session.recordNemesis(e),
+    now: () => session.recorder.now(),
+    signal: nemesisStop.signal,
+  };
+  const system = input.system;
+  if (system?.leader !== undefined) {
+    // Faults aimed at the leader ask the system at their start; stopping the nemesis stops that too.
+    io.leader = () =>
+      system.leader?.({
+        nodes: cluster.nodes,
+        clientAddress: (node) => cluster.clientAddress(node),
+        signal: nemesisStop.signal,
+      }) ?? Promise.resolve(undefined);
+  }
+  const nemesisRun = input.nemesis.run(input.plan, cluster, io).catch((e: unknown) => {
+    session.recordNemesis({
+      process: 'nemesis',
+      type: 'info',
+      f: 'nemesis-error',
+      error: errorText(e),
     });
+    session.problem(`the nemesis stopped early: ${errorText(e)}`);
+  });
   try {
     await input.drive(
       timeLimit(input.timeLimitS * 1e9, stagger(1e9 / input.rate, input.workload.generator)),

@@ -72,8 +72,15 @@ export function prepare(spec: ResolvedSpec, deps: RunDeps) {
   if (badSettings !== undefined) throw new RunSetupError(badSettings);
   const backend = makeBackend();
   const recipe = system.recipe();
+  // What the system offers faults beyond the backend's primitives: clocks read through libc, and
+  // a leader hook for faults aimed at the leader.
+  const features = {
+    name: recipe.name,
+    clockFaults: recipe.clockFaults,
+    leader: system.leader !== undefined,
+  };
   const problems =
-    deps.nemesis.unsupported?.(spec.nemesis, backend, recipe) ??
+    deps.nemesis.unsupported?.(spec.nemesis, backend, features) ??
     deps.nemesis
       .requiredCapabilities(spec.nemesis)
       .filter((c) => !backend.capabilities.has(c))
@@ -83,7 +90,7 @@ export function prepare(spec: ResolvedSpec, deps: RunDeps) {
       );
   if (problems.length > 0) {
     throw new RunSetupError(
-      `${problems.join('; ')}: drop ${problems.length > 1 ? 'those faults' : 'that fault'} from --nemesis or pick another backend`,
+      `${problems.join('; ')}: drop ${problems.length > 1 ? 'those faults' : 'that fault'} (or the target or topology named) from --nemesis, or pick another backend or system`,
     );
   }
   const nodes = nodeNames(spec.nodes);

@@ -9,7 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readJsonlHistory } from '../../checker/history/jsonl.js';
 import type { Cluster } from '../../core/cluster.js';
 import type { NemesisDriver } from '../../core/nemesis.js';
+import { Rng } from '../../core/random.js';
 import { just } from '../../generators/index.js';
+import { nemesisDriver } from '../../nemesis/index.js';
 import { WORKLOADS } from '../../workloads/index.js';
 import { ProcessTable } from '../interpreter.js';
 import { Recorder } from '../recorder.js';
@@ -101,6 +103,47 @@ describe('stage 1: prepare', () => {
   });
 });
 
+describe('stage 1: prepare, faults aimed at the leader', () => {
+  const withSystem = (leader: boolean) => ({
+    ...deps(),
+    systems: new Map([['fake', fakeSystem(fakeWorld(), { leader })]]),
+    nemesis: nemesisDriver,
+  });
+
+  it('refuses target leader and topology isolate-leader on a system without a leader hook', () => {
+    const refused = (nemesis: Record<string, unknown>) => {
+      try {
+        prepare(spec({ timeLimit: 30, nemesis }), withSystem(false));
+      } catch (e) {
+        expect(e).toBeInstanceOf(RunSetupError);
+        return (e as Error).message;
+      }
+      return 'not refused';
+    };
+    expect(refused({ faults: ['kill', 'pause'], targets: ['one', 'leader'] })).toBe(
+      'the fake system has no leader hook (it cannot say which node leads), so it cannot take' +
+        ' faults aimed at the leader (targets: leader): drop that fault (or the target or' +
+        ' topology named) from --nemesis, or pick another backend or system',
+    );
+    expect(refused({ faults: ['partition'], topologies: ['isolate-leader'] })).toMatch(
+      /^the fake system has no leader hook .*partitions that isolate the leader \(topology: isolate-leader\)/,
+    );
+    // Not asked for: targets only matter to the kinds that use them.
+    expect(refused({ faults: ['partition'], targets: ['leader'] })).toBe('not refused');
+    expect(refused({ faults: ['kill'] })).toBe('not refused');
+  });
+
+  it('plans a leader fault with no nodes on a system with the hook', () => {
+    const p = prepare(
+      spec({ timeLimit: 30, nemesis: { faults: ['kill'], targets: ['leader'] } }),
+      withSystem(true),
+    );
+    const entries = (p.plan as { entries: { fault: unknown }[] }).entries;
+    expect(entries.length).toBeGreaterThan(0);
+    for (const e of entries) expect(e.fault).toEqual({ kind: 'kill', target: 'leader', nodes: [] });
+  });
+});
+
 describe('stage 2: cluster up', () => {
   it('a cluster that does not come up carries the nodes’ own stderr', async () => {
     const world = fakeWorld();
@@ -155,6 +198,89 @@ describe('stage 3: drive with nemesis', () => {
     expect(s.problems).toEqual(['the nemesis stopped early: primitive exploded']);
     const { events } = await readJsonlHistory(recorder.file);
     expect(events.map((e) => e.f)).toContain('nemesis-error');
+  });
+});
+
+describe('stage 3: the nemesis asks the system who leads', () => {
+  it('kills whoever leads at each fault, through the system’s leader hook', async () => {
+    const { world, cluster } = await fakeCluster();
+    world.leader = 'n2';
+    const system = fakeSystem(world, { leader: true });
+    const plan = nemesisDriver.plan(
+      {
+        faults: ['kill'],
+        targets: ['leader'],
+        initialQuiet: 0.01,
+        faultDuration: [0.03, 0.03],
+        quiet: [0.02, 0.02],
+      },
+      cluster.nodes,
+      new Rng(1),
+      200,
+    );
+    const { s, recorder } = session();
+    await mainPhase({
+      session: s,
+      drive: async () => {
+        await new Promise((r) => setTimeout(r, 250));
+      },
+      cluster,
+      nemesis: nemesisDriver,
+      system,
+      plan,
+      workload: { generator: just({ f: 'read' }) },
+      timeLimitS: 0.3,
+      rate: 10,
+    });
+    recorder.close();
+    const { events } = await readJsonlHistory(recorder.file);
+    const nemesis = events.filter((e) => e.process === 'nemesis').map((e) => [e.f, e.value]);
+    // n2 leads, is killed: n1 wins (the fake's election: the first live node); n1 is killed next,
+    // while n2 is back: n2 leads again; and so on.
+    expect(nemesis).toEqual([
+      ['kill', ['n2']],
+      ['start', ['n2']],
+      ['kill', ['n1']],
+      ['start', ['n1']],
+      ['kill', ['n2']],
+      ['start', ['n2']],
+      ['kill', ['n1']],
+      ['start', ['n1']],
+    ]);
+    expect(world.calls.filter((c) => c.startsWith('leader?'))).toHaveLength(4);
+    expect(world.calls).toContain('leader? n1,n2,n3');
+    expect(s.problems).toEqual([]);
+  });
+
+  it('without the hook, a fault aimed at the leader is recorded as failed', async () => {
+    const { cluster } = await fakeCluster();
+    const plan = nemesisDriver.plan(
+      { faults: ['kill'], targets: ['leader'], initialQuiet: 0.01, faultDuration: [0.02, 0.02] },
+      cluster.nodes,
+      new Rng(1),
+      60,
+    );
+    const { s, recorder } = session();
+    await mainPhase({
+      session: s,
+      drive: async () => {
+        await new Promise((r) => setTimeout(r, 80));
+      },
+      cluster,
+      nemesis: nemesisDriver,
+      system: fakeSystem(fakeWorld()),
+      plan,
+      workload: { generator: just({ f: 'read' }) },
+      timeLimitS: 0.1,
+      rate: 10,
+    });
+    recorder.close();
+    const { events } = await readJsonlHistory(recorder.file);
+    expect(nemesisDriver.audit(plan, events)).toEqual([
+      expect.stringMatching(
+        /kill leader\): kill failed: no leader to aim at: the system has no leader hook/,
+      ),
+    ]);
   });
 });
 

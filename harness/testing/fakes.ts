@@ -32,6 +32,11 @@ export interface FakeWorld {
   refuseAll: boolean;
   /** Paused nodes' ops wait for resume (or the op's abort). */
   resumeWaiters: (() => void)[];
+  /**
+   * The node that leads (undefined: none), as `fakeSystem(world, { leader: true })` reports it.
+   * Killing or pausing it holds an election: the first node neither killed nor paused leads.
+   */
+  leader?: NodeId | undefined;
 }
 
 export function fakeWorld(): FakeWorld {
@@ -71,6 +76,10 @@ export function fakeBackend(
         const method = name.split(' ')[0] as 'kill';
         if (world.failOn.has(method)) throw new Error(`fake: ${name} failed`);
       };
+      const elect = (lost: NodeId) => {
+        if (world.leader !== lost) return;
+        world.leader = options.nodes.find((n) => !world.killed.has(n) && !world.paused.has(n));
+      };
       const wakePaused = () => {
         for (const w of world.resumeWaiters.splice(0)) w();
       };
@@ -80,6 +89,7 @@ export function fakeBackend(
         async kill(node) {
           step(`kill ${node}`);
           world.killed.add(node);
+          elect(node);
         },
         async start(node) {
           step(`start ${node}`);
@@ -88,6 +98,7 @@ export function fakeBackend(
         async pause(node) {
           step(`pause ${node}`);
           world.paused.add(node);
+          elect(node);
         },
         async resume(node) {
           step(`resume ${node}`);
@@ -176,8 +187,9 @@ export function fakeClientFactory(world: FakeWorld): ClientFactory<Op> {
   };
 }
 
-export function fakeSystem(world: FakeWorld): SystemDefinition {
-  return {
+/** `leader: true`: the system has a leader hook, answering `world.leader`. */
+export function fakeSystem(world: FakeWorld, options: { leader?: boolean } = {}): SystemDefinition {
+  const system: SystemDefinition = {
     name: 'fake',
     recipe: () => ({
       name: 'fake',
@@ -187,6 +199,13 @@ export function fakeSystem(world: FakeWorld): SystemDefinition {
     }),
     clients: { register: fakeClientFactory(world) },
   };
+  if (options.leader === true) {
+    system.leader = async (cluster) => {
+      world.calls.push(`leader? ${cluster.nodes.join(',')}`);
+      return world.leader;
+    };
+  }
+  return system;
 }
 
 interface PlannedFault {

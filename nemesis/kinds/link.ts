@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import type { Capability, LinkFault } from '../../core/cluster.js';
 import { defineFaultKind } from '../../core/nemesis.js';
-import { onEachNode, TARGETS, targetNodes, targetsSetting } from './shared.js';
+import {
+  nodesText,
+  onEachNode,
+  startNodes,
+  TARGETS,
+  targetNodes,
+  targetsNeed,
+  targetsSetting,
+} from './shared.js';
 
 export const LinkFaultSchema = z.strictObject({
   delayMs: z.number().min(0).optional(),
@@ -34,6 +42,7 @@ export const link = defineFaultKind({
     link: LinkFaultSchema.default({ delayMs: 100, jitterMs: 100, loss: 0 }),
   },
   fault: { target: z.enum(TARGETS), nodes: z.array(z.string()), link: LinkFaultSchema },
+  needsWith: targetsNeed,
   capabilities(s) {
     const need: Capability[] = [];
     if ((s.link.delayMs ?? 0) > 0 || (s.link.jitterMs ?? 0) > 0) need.push('link-delay');
@@ -48,8 +57,9 @@ export const link = defineFaultKind({
   describe: (f) => {
     const l = f.link;
     const rate = l.rateKbit === undefined ? '' : ` rate ${l.rateKbit}kbit/s`;
-    return `link ${f.nodes.join(',')} delay ${l.delayMs ?? 0}±${l.jitterMs ?? 0}ms loss ${l.loss ?? 0}${rate}`;
+    return `link ${nodesText(f)} delay ${l.delayMs ?? 0}±${l.jitterMs ?? 0}ms loss ${l.loss ?? 0}${rate}`;
   },
+  resolve: async (f, context) => ({ ...f, nodes: await startNodes(f, context) }),
   start: (f) => {
     const l = linkOf(f.link);
     return {

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { defineFaultKind } from '../../core/nemesis.js';
-import { BUILTIN_TOPOLOGIES, customGrudge, partitionGrudge, TOPOLOGIES } from '../topology.js';
+import {
+  BUILTIN_TOPOLOGIES,
+  customGrudge,
+  isolateNode,
+  partitionGrudge,
+  TOPOLOGIES,
+} from '../topology.js';
+import { leaderNeed } from './shared.js';
 
 /** node → the nodes whose traffic it drops (see core/cluster.ts). */
 export const GrudgeSchema = z.record(z.string().min(1), z.array(z.string().min(1)));
@@ -25,6 +32,10 @@ export const partition = defineFaultKind({
     if (s.grudge !== undefined && s.topologies.includes('custom')) customGrudge(nodes, s.grudge);
   },
   fault: { topology: z.enum(TOPOLOGIES), grudge: GrudgeSchema },
+  needsWith: (s) =>
+    s.topologies.includes('isolate-leader')
+      ? [leaderNeed('partitions that isolate the leader (topology: isolate-leader)')]
+      : [],
   capabilities: () => ['partition'],
   plan(s, nodes, rng) {
     const topology = rng.pick(s.topologies);
@@ -34,6 +45,11 @@ export const partition = defineFaultKind({
     `partition ${f.topology} ${Object.entries(f.grudge)
       .map(([a, d]) => `${a}✕${d.join('+')}`)
       .join(' ')}`.trim(),
+  // isolate-leader: the leader cut off from every other node, whoever leads at the start.
+  resolve: async (f, context) =>
+    f.topology === 'isolate-leader'
+      ? { ...f, grudge: isolateNode(context.nodes, await context.leader()) }
+      : f,
   start: (f) => ({ value: f.grudge, act: (cluster) => cluster.partition(f.grudge) }),
   stop: (f) => ({ value: f.grudge, act: (cluster) => cluster.heal() }),
   events: { open: 'partition-start', close: 'partition-stop' },

@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import type { NodeId } from '../../core/cluster.js';
+import type { FaultStartContext, SystemNeed } from '../../core/nemesis.js';
 import type { Rng } from '../../core/random.js';
 import { majority } from '../topology.js';
 
 /** What the fault kinds that hit a set of nodes share: the `targets` setting and its draws. */
 
-/** Which nodes a kill / pause / link / clock fault hits (a fresh random choice per fault). */
-export const TARGETS = ['one', 'minority', 'majority', 'all'] as const;
+/**
+ * Which nodes a kill / pause / link / clock fault hits: a fresh random choice per fault, or
+ * `leader`, whoever leads when the fault starts (systems with a `leader` hook; planned with no
+ * nodes, resolved at the start). Appended last: the order is part of no draw.
+ */
+export const TARGETS = ['one', 'minority', 'majority', 'all', 'leader'] as const;
 export type Target = (typeof TARGETS)[number];
 
 /**
@@ -29,14 +34,47 @@ export function targetSize(target: Target, n: number): number {
       return majority(n);
     case 'all':
       return n;
+    case 'leader':
+      return Math.min(1, n);
   }
 }
 
-/** A random set of `targetSize(target)` nodes, listed in node order. */
+/**
+ * A random set of `targetSize(target)` nodes, listed in node order. For `leader`: none, and
+ * nothing is drawn (the node is known only when the fault starts: `leaderTarget`).
+ */
 export function targetNodes(target: Target, nodes: readonly NodeId[], rng: Rng): NodeId[] {
+  if (target === 'leader') return [];
   const chosen = new Set(rng.shuffle(nodes).slice(0, targetSize(target, nodes.length)));
   return nodes.filter((n) => chosen.has(n));
 }
+
+/** What a system without a `leader` hook lacks for faults aimed at the leader. */
+export function leaderNeed(what: string): SystemNeed {
+  return {
+    feature: 'leader',
+    lacking: `has no leader hook (it cannot say which node leads), so it cannot take ${what}`,
+  };
+}
+
+/** The need of the kinds that use `targets`: the leader hook, when `leader` is among them. */
+export const targetsNeed = (s: { targets: readonly Target[] }): SystemNeed[] =>
+  s.targets.includes('leader') ? [leaderNeed('faults aimed at the leader (targets: leader)')] : [];
+
+/**
+ * The nodes a fault hits, known at its start: the planned ones, or for `leader` the node leading
+ * now (asked of the running system through the context).
+ */
+export async function startNodes(
+  fault: { target: Target; nodes: readonly NodeId[] },
+  context: FaultStartContext,
+): Promise<NodeId[]> {
+  return fault.target === 'leader' ? [await context.leader()] : [...fault.nodes];
+}
+
+/** The nodes a fault names in descriptions: `leader` for a planned fault aimed at the leader. */
+export const nodesText = (f: { target: Target; nodes: readonly NodeId[] }): string =>
+  f.target === 'leader' && f.nodes.length === 0 ? 'leader' : f.nodes.join(',');
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
