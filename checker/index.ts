@@ -34,7 +34,15 @@ export type { ClientOp, ClientOpStatus } from './history/client-op.js';
 export type { HistoryLocation, HistoryWarning } from './history/errors.js';
 export { HistoryError, isHistoryError } from './history/errors.js';
 export type { HistoryEvent, Key, OpType, ProcessId } from './history/event.js';
-export { historyEventSchema, isNemesisEvent, NEMESIS, OP_TYPES } from './history/event.js';
+export {
+  historyEventSchema,
+  isClientEvent,
+  isNemesisEvent,
+  isObserverEvent,
+  NEMESIS,
+  OBSERVER,
+  OP_TYPES,
+} from './history/event.js';
 export { JsonlHistoryWriter } from './history/jsonl.js';
 export type { LoadedHistory } from './history/load.js';
 export { loadHistory } from './history/load.js';

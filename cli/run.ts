@@ -7,7 +7,12 @@ import { BACKENDS, defaultRunDeps, SYSTEMS } from '../api/registries.js';
 import { resolveUserValues } from '../api/user-values.js';
 import type { Verdict } from '../checker/porcupine/types.js';
 import { FILES } from '../harness/results-folder.js';
-import { anomalySentences, availabilityLine, convergenceLine } from '../harness/run-summary.js';
+import {
+  anomalySentences,
+  availabilityLine,
+  convergenceLine,
+  failoverLine,
+} from '../harness/run-summary.js';
 import type { Progress, RunDeps, RunOutcome } from '../harness/runner.js';
 import { RunSetupError, runTest } from '../harness/runner.js';
 import type { RunFlags } from '../harness/spec.js';
@@ -108,7 +113,11 @@ export function printOutcome(io: CliIO, r: RunOutcome): void {
     io.out('anomalies:');
     for (const a of anomalies) io.out(`  - ${a}`);
   }
-  for (const line of [convergenceLine(r.results), availabilityLine(r.results)]) {
+  for (const line of [
+    convergenceLine(r.results),
+    availabilityLine(r.results),
+    failoverLine(r.results),
+  ]) {
     if (line !== undefined) io.out(line);
   }
   for (const w of r.warnings) io.out(`warning: ${w}`);

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { ClientOp } from '../checker/history/client-op.js';
 import type { HistoryEvent } from '../checker/history/event.js';
 import type { Verdict } from '../checker/porcupine/types.js';
-import type { TimelineInput } from '../checker/timeline/index.js';
+import type { FaultStyle, TimelineInput } from '../checker/timeline/index.js';
 import type { ClientFactory, Op } from './client.js';
 import type { NodeId } from './cluster.js';
 import type { Gen } from './generator.js';
@@ -15,6 +15,8 @@ export interface CheckInput {
   ops: readonly ClientOp[];
   /** Budget for searches; "unknown" when it runs out. */
   timeoutMs?: number;
+  /** The nemesis's fault kinds (their event names), to read the faults from the history. */
+  faultStyles?: readonly FaultStyle[];
 }
 
 /** A checker's verdict plus its own evidence fields (what goes into results.json). */

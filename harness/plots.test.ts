@@ -186,6 +186,37 @@ describe('plot legends', () => {
     }
   });
 
+  it('mark each change of leader the cluster reported, with a legend entry, only when there is one', () => {
+    const ops = [op(1 * S, 2, 'ok')];
+    const leader = (timeS: number, value: string | null): HistoryEvent => ({
+      index: 0,
+      time: timeS * S,
+      process: 'observer',
+      type: 'info',
+      f: 'leader',
+      value,
+    });
+    const end = { index: 0, time: 10 * S, process: 0, type: 'ok', f: 'read' } as HistoryEvent;
+    // The first leader event says who led from the start: not a change.
+    const events = [leader(0.5, 'n1'), leader(3, null), leader(3.5, 'n2'), end];
+    for (const svg of [latencySvg('t', ops, events), rateSvg('t', ops, events)]) {
+      expect(legendOf(svg)).toEqual(['ok', 'leader change']);
+      const marks = [
+        ...svg.matchAll(/<line class="leader-change" x1="([\d.]+)"[^>]*><title>([^<]*)<\/title>/g),
+      ];
+      // x = 60 + t / 10 s × 730 px
+      expect(marks.map((m) => [m[1], m[2]])).toEqual([
+        ['279.0', 'no leader at 3.00 s'],
+        ['315.5', 'leader: n2 at 3.50 s'],
+      ]);
+      expect(wellFormed(svg)).toBe(true);
+    }
+    for (const svg of [latencySvg('t', ops, [leader(0.5, 'n1'), end])]) {
+      expect(legendOf(svg)).toEqual(['ok']);
+      expect(svg).not.toContain('leader-change');
+    }
+  });
+
   it('draw an empty history', () => {
     for (const svg of [latencySvg('t', [], []), rateSvg('t', [], [])]) {
       expect(legendOf(svg)).toEqual([]);

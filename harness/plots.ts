@@ -1,14 +1,15 @@
 import type { ClientOp } from '../checker/history/client-op.js';
 import type { HistoryEvent } from '../checker/history/event.js';
 import type { FaultStyle } from '../checker/timeline/index.js';
-import { HEAL_ALL_KIND, nemesisIntervals } from '../checker/timeline/index.js';
+import { HEAL_ALL_KIND, leaderEvents, nemesisIntervals } from '../checker/timeline/index.js';
 import { BUILTIN_FAULT_STYLES } from '../nemesis/kinds/index.js';
 
 /**
  * `latency.svg` and `rate.svg` for a results folder: plain SVG, no dependencies. Latency is a
  * scatter of the completed ops (x: invoke time, y: latency on a log scale), rate is completions
  * per second by outcome; both shade the nemesis intervals, as Jepsen's plots do, and mark the
- * final heal. Each fault kind is shaded in its kind's colour (`faultStyles`: the nemesis's kinds,
+ * final heal, and, when the history has leader events (harness/run/observe-leader.ts), each
+ * change of leader as a thin vertical mark. Each fault kind is shaded in its kind's colour (`faultStyles`: the nemesis's kinds,
  * faultline's own by default; grey for a kind it does not list). Their size does not grow with the history: the scatter is binned into pixel cells
  * and the rate into at most one bucket per two pixels.
  */
@@ -23,6 +24,7 @@ type Outcome = (typeof OUTCOMES)[number];
 const COLORS: Record<Outcome, string> = { ok: '#2a9d55', fail: '#d1495b', info: '#e0a100' };
 const OTHER_FAULT_FILL = '#cccccc';
 const HEAL_STROKE = '#333333';
+const LEADER_STROKE = '#6a1b9a';
 /**
  * Side of a latency cell in pixels. A dot is 3.2 px across, so finer cells would only stack dots
  * on one another. The plot area then holds 183 x 65 cells: at most ~12k dots per outcome.
@@ -66,6 +68,13 @@ function frame(
       `<rect x="${x0.toFixed(1)}" y="${M.top}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="${PH}" fill="${esc(fillOf(iv.kind))}" opacity="0.35"><title>${esc(iv.label)}</title></rect>`,
     );
   }
+  // Leader changes: every leader event after the first (which says who led to begin with).
+  const leaders = leaderEvents(events).slice(1);
+  const leaderMarks = leaders.map((e) => {
+    const lx = x(e.time / 1e9).toFixed(1);
+    const who = typeof e.value === 'string' ? `leader: ${e.value}` : 'no leader';
+    return `<line class="leader-change" x1="${lx}" y1="${M.top}" x2="${lx}" y2="${H - M.bottom}" stroke="${LEADER_STROKE}" stroke-width="1.2"><title>${esc(`${who} at ${(e.time / 1e9).toFixed(2)} s`)}</title></line>`;
+  });
   const ticks: string[] = [];
   // At most a dozen labels, however long the run.
   const step = TICK_STEPS.find((t) => endS / t <= 12) ?? 3600 * Math.ceil(endS / 3600 / 12);
@@ -93,13 +102,20 @@ function frame(
         `<line x1="${W - M.right + 17}" y1="${y}" x2="${W - M.right + 17}" y2="${y + 10}" stroke="${HEAL_STROKE}" stroke-width="1.5" stroke-dasharray="4 3"/>`,
     );
   }
+  if (leaderMarks.length > 0) {
+    entry(
+      'leader change',
+      (y) =>
+        `<line x1="${W - M.right + 17}" y1="${y}" x2="${W - M.right + 17}" y2="${y + 10}" stroke="${LEADER_STROKE}" stroke-width="1.2"/>`,
+    );
+  }
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">` +
     `<text x="${M.left}" y="14" font-size="13">${esc(title)}</text>${shades.join('')}` +
     `<line x1="${M.left}" y1="${H - M.bottom}" x2="${W - M.right}" y2="${H - M.bottom}" stroke="#444"/>` +
     `<line x1="${M.left}" y1="${M.top}" x2="${M.left}" y2="${H - M.bottom}" stroke="#444"/>` +
     `${ticks.join('')}<text x="${M.left + PW / 2}" y="${H - 6}" font-size="11" text-anchor="middle">seconds</text>` +
-    `${yAxis}${body}${heals.join('')}<g class="legend">${entries.join('')}</g></svg>\n`
+    `${yAxis}${body}${heals.join('')}${leaderMarks.join('')}<g class="legend">${entries.join('')}</g></svg>\n`
   );
 }
 

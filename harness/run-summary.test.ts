@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { FaultFailover } from '../checker/failover.js';
 import type { Results } from '../checker/results.js';
-import { anomalySentences, availabilityLine, convergenceLine } from './run-summary.js';
+import {
+  anomalySentences,
+  availabilityLine,
+  convergenceLine,
+  failoverLine,
+} from './run-summary.js';
 
 const base: Omit<Results, 'checkers'> = {
   faultline: 1,
@@ -98,5 +104,70 @@ describe('run summary', () => {
     );
     expect(line({ rounds: 0 })).toBeUndefined();
     expect(convergenceLine({ ...base, checkers: {} })).toBeUndefined();
+  });
+
+  describe('failover line, from the stats checker', () => {
+    const fault = (f: Partial<FaultFailover>): FaultFailover => ({
+      kind: 'kill',
+      label: 'kill-start',
+      start: 4.1,
+      end: 9,
+      recoveredAfterStartMs: 1300,
+      recoveredAfterHealMs: 200,
+      ...f,
+    });
+    const line = (failover: FaultFailover[]) =>
+      failoverLine({ ...base, checkers: { stats: { valid: true, failover } } });
+
+    it('one fault: its two times, or why there is none', () => {
+      expect(line([fault({ nodes: ['n2'] })])).toBe(
+        'failover: after a kill of n2 at 4.1 s, ok again after 1.3 s; after its heal, 0.2 s',
+      );
+      expect(
+        line([
+          fault({
+            kind: 'partition',
+            start: 1,
+            recoveredAfterStartMs: null,
+            recoveredAfterHealMs: 40,
+            noRecovery: { afterStart: 'healed-first' },
+          }),
+        ]),
+      ).toBe(
+        'failover: after a partition at 1.0 s, no ok op until it healed; after its heal, 40 ms',
+      );
+      expect(
+        line([
+          fault({
+            end: null,
+            recoveredAfterStartMs: null,
+            recoveredAfterHealMs: null,
+            noRecovery: { afterStart: 'run-ended', afterHeal: 'never-healed' },
+          }),
+        ]),
+      ).toBe('failover: after a kill at 4.1 s, no ok op until the run ended; it never healed');
+    });
+
+    it('many faults: the median and the worst of each side, and the faults with none', () => {
+      expect(
+        line([
+          fault({ start: 2, recoveredAfterStartMs: 1000, recoveredAfterHealMs: 100 }),
+          fault({
+            start: 12,
+            nodes: ['n3'],
+            recoveredAfterStartMs: 3000,
+            recoveredAfterHealMs: 300,
+          }),
+          fault({ start: 22, recoveredAfterStartMs: 2000, recoveredAfterHealMs: null }),
+          fault({ start: 32, recoveredAfterStartMs: null, recoveredAfterHealMs: 500 }),
+          fault({ start: 42, recoveredAfterStartMs: 1600, recoveredAfterHealMs: 700 }),
+        ]),
+      ).toBe(
+        'failover over 5 faults: ok again after the start: median 1.8 s, worst 3.0 s (a kill of n3 at 12.0 s), 1 with no ok op until healed; ' +
+          'after the heal: median 0.4 s, worst 0.7 s (a kill at 42.0 s), 1 with no ok op before the run ended',
+      );
+      expect(line([])).toBeUndefined();
+      expect(failoverLine({ ...base, checkers: {} })).toBeUndefined();
+    });
   });
 });

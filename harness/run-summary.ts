@@ -1,3 +1,4 @@
+import type { FaultFailover } from '../checker/failover.js';
 import type { Results } from '../checker/results.js';
 
 /**
@@ -92,4 +93,75 @@ export function convergenceLine(results: Results): string | undefined {
   return c.converged === true
     ? `convergence: replicas agreed (${rounds})`
     : `convergence: replicas still disagreed after ${rounds}`;
+}
+
+/** "1.3 s", or "40 ms" below a tenth of a second. */
+function duration(ms: number): string {
+  return ms < 100 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** "a kill of n2 at 4.1 s". */
+function faultName(f: FaultFailover): string {
+  const of = f.nodes !== undefined ? ` of ${f.nodes.join(', ')}` : '';
+  const article = /^[aeiou]/.test(f.kind) ? 'an' : 'a';
+  return `${article} ${f.kind}${of} at ${f.start.toFixed(1)} s`;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** One side (after the start, after the heal) over many faults: median, worst, and the misses. */
+function acrossFaults(
+  faults: readonly FaultFailover[],
+  time: (f: FaultFailover) => number | null,
+  missing: string,
+): string {
+  const timed = faults.filter((f) => time(f) !== null);
+  const misses = faults.length - timed.length;
+  const parts: string[] = [];
+  if (timed.length > 0) {
+    const worst = timed.reduce((a, b) => (time(b)! > time(a)! ? b : a));
+    parts.push(
+      `median ${duration(median(timed.map((f) => time(f)!)))}, worst ${duration(time(worst)!)} (${faultName(worst)})`,
+    );
+  }
+  if (misses > 0) parts.push(`${misses} with no ok op ${missing}`);
+  return parts.join(', ');
+}
+
+/**
+ * "failover: after a kill of n2 at 4.1 s, ok again after 1.3 s; after its heal, 0.2 s", from
+ * the stats checker's failover times (checker/failover.ts); over many faults, the median and
+ * the worst of each side.
+ */
+export function failoverLine(results: Results): string | undefined {
+  const faults = (results.checkers.stats as { failover?: unknown } | undefined)?.failover as
+    | FaultFailover[]
+    | undefined;
+  if (!Array.isArray(faults) || faults.length === 0) return undefined;
+  if (faults.length === 1) {
+    const f = faults[0]!;
+    const start =
+      f.recoveredAfterStartMs !== null
+        ? `ok again after ${duration(f.recoveredAfterStartMs)}`
+        : f.noRecovery?.afterStart === 'healed-first'
+          ? 'no ok op until it healed'
+          : 'no ok op until the run ended';
+    if (f.end === null) return `failover: after ${faultName(f)}, ${start}; it never healed`;
+    const heal =
+      f.recoveredAfterHealMs !== null
+        ? duration(f.recoveredAfterHealMs)
+        : 'no ok op before the run ended';
+    return `failover: after ${faultName(f)}, ${start}; after its heal, ${heal}`;
+  }
+  const start = acrossFaults(faults, (f) => f.recoveredAfterStartMs, 'until healed');
+  const healed = faults.filter((f) => f.end !== null);
+  const heal =
+    healed.length === 0
+      ? 'none healed'
+      : acrossFaults(healed, (f) => f.recoveredAfterHealMs, 'before the run ended');
+  return `failover over ${faults.length} faults: ok again after the start: ${start}; after the heal: ${heal}`;
 }

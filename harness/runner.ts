@@ -12,6 +12,8 @@ import { driver, mainPhase } from './run/drive.js';
 import { errorText, InternalError, RunSetupError } from './run/errors.js';
 import { finalPhase } from './run/final-phase.js';
 import { healStage } from './run/heal.js';
+import type { LeaderObserver } from './run/observe-leader.js';
+import { observeLeader } from './run/observe-leader.js';
 import type { Prepared, RunDeps } from './run/prepare.js';
 import { buildWorkload, prepare } from './run/prepare.js';
 import { RunRecordFile, runnerIdentity, runTestJsonSchema, settleRunStatus } from './run/record.js';
@@ -38,6 +40,8 @@ export interface RunOptions {
   log?(line: string): void;
   /** Health-check bound when starting the cluster (default 30 s). */
   startTimeoutMs?: number;
+  /** How often the system's leader hook is asked who leads, when it has one (default 500 ms). */
+  leaderPollMs?: number;
 }
 
 export interface RunOutcome extends CheckedRun {
@@ -129,6 +133,7 @@ async function runStages(
   let stopError: unknown;
   const clients: Client<Op>[] = [];
   const processes = new ProcessTable(spec.concurrency);
+  let leaderObserver: LeaderObserver | undefined;
   try {
     session.note(
       `starting ${spec.nodes} ${prepared.system.name} nodes on the ${prepared.backend.name} backend`,
@@ -152,6 +157,13 @@ async function runStages(
       workload,
       rng,
       opTimeoutMs: spec.opTimeout * 1000,
+    });
+    // Who leads, as the system says, recorded at each change from here to the final phase's end.
+    leaderObserver = observeLeader({
+      system: prepared.system,
+      cluster,
+      recorder,
+      ...(options.leaderPollMs !== undefined ? { intervalMs: options.leaderPollMs } : {}),
     });
     await mainPhase({
       session,
@@ -182,6 +194,7 @@ async function runStages(
     else stopError = e;
   } finally {
     signal.removeEventListener('abort', noteStop);
+    await leaderObserver?.stop();
     session.setPhase('teardown');
     await Promise.allSettled(clients.map((cl) => cl.close()));
     if (cluster !== undefined) {

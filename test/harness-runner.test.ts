@@ -127,6 +127,72 @@ describe('runner (fake backend and client)', () => {
     expect(existsSync(join(r.dir, 'timeline.html'))).toBe(true);
   });
 
+  it('records leader changes read from the cluster, and draws them; failover per fault', async () => {
+    const world = fakeWorld();
+    world.leader = 'n2';
+    const deps: RunDeps = {
+      backends: new Map([['fake', () => fakeBackend(world)]]),
+      systems: new Map([['fake', fakeSystem(world, { leader: true })]]),
+      workloads: WORKLOADS,
+      nemesis: NEMESIS,
+    };
+    const spec = resolveSpec(
+      parseSpec({
+        name: 'fake-leader',
+        system: 'fake',
+        backend: 'fake',
+        nodes: 3,
+        concurrency: 3,
+        rate: 200,
+        timeLimit: 1,
+        recovery: 0.1,
+        opTimeout: 0.2,
+        seed: 7,
+        out,
+        nemesis: {
+          faults: ['kill'],
+          targets: ['leader'],
+          initialQuiet: 0.1,
+          faultDuration: [0.2, 0.2],
+          quiet: [0.15, 0.15],
+        },
+      }),
+      () => 1,
+    );
+    const r = await runTest(spec, deps, { leaderPollMs: 20 });
+    const events = await historyOf(r.dir);
+    const leaders = events.filter((e) => e.process === 'observer');
+    expect(leaders.every((e) => e.type === 'info' && e.f === 'leader')).toBe(true);
+    // n2 led; the nemesis killed it and n1 won; then n1 was killed while n2 was back, and so on.
+    const values = leaders.map((e) => e.value);
+    expect(values.slice(0, 3)).toEqual(['n2', 'n1', 'n2']);
+    for (let i = 1; i < values.length; i++) expect(values[i]).not.toBe(values[i - 1]);
+    // Each change follows a kill of the node that led before it.
+    const kills = events.filter((e) => e.process === 'nemesis' && e.f === 'kill');
+    expect(kills[0]!.value).toEqual(['n2']);
+    expect(leaders[1]!.time).toBeGreaterThan(kills[0]!.time);
+    // Not client ops: the history pairs, and the stats count only the clients' ops.
+    expect(r.results.ops).toBeGreaterThan(0);
+    const results = await readResults(join(r.dir, 'results.json'));
+    const stats = results.checkers.stats as unknown as {
+      count: number;
+      failover: { kind: string; nodes?: string[]; recoveredAfterStartMs: number | null }[];
+    };
+    expect(stats.count).toBe(results.ops);
+    expect(stats.failover.length).toBe(kills.length);
+    expect(stats.failover[0]).toMatchObject({ kind: 'kill', nodes: ['n2'] });
+    // Drawn: the leader band on the timeline, the marks on both plots.
+    expect(readFileSync(join(r.dir, 'timeline.html'), 'utf8')).toContain('<g class="leader">');
+    for (const plot of ['latency.svg', 'rate.svg']) {
+      const svg = readFileSync(join(r.dir, plot), 'utf8');
+      expect(svg).toContain('class="leader-change"');
+      expect(svg).toContain('>leader change</text>');
+    }
+    // A re-check reads the same history, observer events and all, to the same verdict.
+    const again = await recheckRunFolder(r.dir, deps);
+    expect(again?.verdict).toBe(r.verdict);
+  });
+
   it('records errors by class and retires a process after info', async () => {
     const { world, deps, spec } = setup({ seed: 9, timeLimit: 2 });
     const events = await historyOf((await runTest(spec, deps)).dir);

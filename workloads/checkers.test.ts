@@ -150,3 +150,30 @@ describe('stats: availability during faults vs outside', () => {
     });
   });
 });
+
+describe('stats: failover times per fault', () => {
+  it('reports each fault of the run’s own kinds with its two recovery times', async () => {
+    const styles = [
+      { kind: 'crash', label: 'crash', open: 'wipe-disk', close: 'restore-disk', colour: '#f00' },
+    ];
+    const events = [
+      { ...nemesis(1000, 'wipe-disk'), value: ['n2'] },
+      nemesis(5000, 'restore-disk'),
+      nemesis(9000, 'heal-all-start'),
+    ];
+    // op(call, ok) completes 1 ns after its invoke: recovered 1000 ns after the start, 2001 after the end.
+    const ops = [op(900, 'ok'), op(2000, 'ok'), op(7000, 'ok'), op(9500, 'ok')];
+    const { result } = await statsChecker.check({ events, ops, faultStyles: styles });
+    expect(result.failover).toEqual([
+      {
+        kind: 'crash',
+        label: 'wipe-disk',
+        nodes: ['n2'],
+        start: 1e-6,
+        end: 5e-6,
+        recoveredAfterStartMs: 0.001,
+        recoveredAfterHealMs: 0.002,
+      },
+    ]);
+  });
+});

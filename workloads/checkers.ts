@@ -1,3 +1,4 @@
+import { failoverTimes } from '../checker/failover.js';
 import type { ClientOp } from '../checker/history/client-op.js';
 import type { HistoryEvent } from '../checker/history/event.js';
 import { isNemesisEvent } from '../checker/history/event.js';
@@ -121,12 +122,13 @@ export function availability(
 }
 
 /**
- * Counts per outcome and per function, and availability while faults were in effect vs not:
- * always valid; context for the other verdicts.
+ * Counts per outcome and per function, availability while faults were in effect vs not, and
+ * the failover times of each fault (checker/failover.ts): always valid; context for the other
+ * verdicts.
  */
 export const statsChecker: WorkloadChecker = {
   name: 'stats',
-  async check({ events, ops }): Promise<CheckerReport> {
+  async check({ events, ops, faultStyles }): Promise<CheckerReport> {
     const byF: Record<string, { ok: number; fail: number; info: number; pending: number }> = {};
     const total = { ok: 0, fail: 0, info: 0, pending: 0 };
     for (const op of ops) {
@@ -141,6 +143,7 @@ export const statsChecker: WorkloadChecker = {
         count: ops.length,
         byF,
         availability: availability(events, ops),
+        failover: failoverTimes(events, ops, faultStyles),
       },
     };
   },

@@ -8,12 +8,19 @@ import { z } from 'zod';
  * - `info`: outcome unknown: it may take effect at any moment after its invoke, or never.
  *   After `info` the process id is retired.
  *
- * Nemesis events use `process: "nemesis"` and `type: "info"`.
+ * Nemesis events use `process: "nemesis"` and `type: "info"`. Observer events (what the harness
+ * read from the cluster while the run went on, e.g. `f: "leader"`, the node that led) use
+ * `process: "observer"` and `type: "info"`. Neither is a client: they are never paired into
+ * operations, and may log any sequence of events.
  */
 export const OP_TYPES = ['invoke', 'ok', 'fail', 'info'] as const;
 export type OpType = (typeof OP_TYPES)[number];
 
 export const NEMESIS = 'nemesis';
+/** The process of the harness's observations of the cluster (leader changes). */
+export const OBSERVER = 'observer';
+/** Processes that are not clients: their events are not operations. */
+export const NON_CLIENT_PROCESSES: ReadonlySet<string> = new Set([NEMESIS, OBSERVER]);
 
 export const processSchema = z.union([z.number().int().nonnegative(), z.string().min(1)]);
 export type ProcessId = z.infer<typeof processSchema>;
@@ -49,4 +56,14 @@ export type HistoryEvent = z.infer<typeof historyEventSchema>;
 /** True for events recorded by the nemesis rather than a client. */
 export function isNemesisEvent(e: Pick<HistoryEvent, 'process'>): boolean {
   return e.process === NEMESIS;
+}
+
+/** True for events the harness recorded of what it observed of the cluster (leader changes). */
+export function isObserverEvent(e: Pick<HistoryEvent, 'process'>): boolean {
+  return e.process === OBSERVER;
+}
+
+/** True for events of a client process (not the nemesis, not an observer). */
+export function isClientEvent(e: Pick<HistoryEvent, 'process'>): boolean {
+  return typeof e.process === 'number' || !NON_CLIENT_PROCESSES.has(e.process);
 }

@@ -40,6 +40,14 @@ describe('pairing', () => {
     expect(ops).toHaveLength(5);
   });
 
+  it('sets observer events (leader changes) aside, apart from the nemesis events', () => {
+    const leader = e(10, { process: 'observer', type: 'info', f: 'leader', value: 'n2' });
+    const { ops, nemesis, observer } = splitHistory([...events, leader]);
+    expect(observer).toEqual([leader]);
+    expect(nemesis).toEqual([events[2]]);
+    expect(ops).toHaveLength(5);
+  });
+
   it('takes the key from the completion when the invoke has none', () => {
     const ops = pairOperations([
       e(0, { process: 0, type: 'invoke', f: 'read' }),

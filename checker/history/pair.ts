@@ -1,25 +1,28 @@
 /**
  * Pairing: each client invoke with its completion, as `ClientOp`s (./client-op.ts), in the
- * order of their invokes. Nemesis events are set aside. Expects a well-formed history
+ * order of their invokes. Nemesis and observer events are set aside. Expects a well-formed history
  * (./well-formed.ts); pairing a malformed one throws.
  */
 import type { ClientOp } from './client-op.js';
-import { type HistoryEvent, isNemesisEvent, type ProcessId } from './event.js';
+import { type HistoryEvent, isClientEvent, isNemesisEvent, type ProcessId } from './event.js';
 
 export interface SplitHistory {
   /** Client operations, in invoke order. */
   ops: ClientOp[];
   /** Nemesis events, in history order. */
   nemesis: HistoryEvent[];
+  /** Observer events (leader changes), in history order. */
+  observer: HistoryEvent[];
 }
 
 export function splitHistory(events: readonly HistoryEvent[]): SplitHistory {
   const ops: ClientOp[] = [];
   const nemesis: HistoryEvent[] = [];
+  const observer: HistoryEvent[] = [];
   const open = new Map<ProcessId, ClientOp>();
   for (const e of events) {
-    if (isNemesisEvent(e)) {
-      nemesis.push(e);
+    if (!isClientEvent(e)) {
+      (isNemesisEvent(e) ? nemesis : observer).push(e);
       continue;
     }
     if (e.type === 'invoke') {
@@ -49,7 +52,7 @@ export function splitHistory(events: readonly HistoryEvent[]): SplitHistory {
     if (op.key === undefined && e.key !== undefined) op.key = e.key;
     if (e.type !== 'info') op.return = e.time;
   }
-  return { ops, nemesis };
+  return { ops, nemesis, observer };
 }
 
 /** The client operations of a well-formed history, in invoke order. */

@@ -34,6 +34,21 @@ describe('well-formedness', () => {
     expect(checkWellFormed(h, { file: 'h' })).toEqual([]);
   });
 
+  it('exempts observer events (leader changes) from pairing, and retires no process for them', () => {
+    const h = history(
+      { process: 'observer', type: 'info', f: 'leader', value: 'n1' },
+      { process: 0, type: 'invoke', f: 'read' },
+      { process: 'observer', type: 'info', f: 'leader', value: null },
+      { process: 'observer', type: 'info', f: 'leader', value: 'n2' },
+      { process: 0, type: 'ok', f: 'read' },
+    );
+    expect(checkWellFormed(h, { file: 'h' })).toEqual([]);
+    // A client process named like neither is still paired.
+    expect(() =>
+      checkWellFormed(history({ process: 'observer-2', type: 'info', f: 'leader' }), { file: 'h' }),
+    ).toThrow(/without an invoke/);
+  });
+
   it('still checks the time and index of nemesis events', () => {
     const h = history(
       { process: 0, type: 'invoke', f: 'read' },

@@ -12,11 +12,11 @@
  *   the reuse is accepted (the later invoke is simply a new operation, and the info one stays
  *   indeterminate, which is all the checker needs) and reported once as a warning.
  *
- * Nemesis events (`process: "nemesis"`) are exempt from pairing: the nemesis may log any
- * sequence of info/invoke events.
+ * Nemesis and observer events (`process: "nemesis"`, `"observer"`: not clients, see ./event.ts)
+ * are exempt from pairing: they may log any sequence of info/invoke events.
  */
 import { HistoryError, type HistoryWarning, historyWarning } from './errors.js';
-import { type HistoryEvent, isNemesisEvent, OP_TYPES, type ProcessId } from './event.js';
+import { type HistoryEvent, isClientEvent, OP_TYPES, type ProcessId } from './event.js';
 import { show } from './validate.js';
 
 export type RetiredProcessPolicy = 'error' | 'warn';
@@ -78,7 +78,7 @@ export class WellFormedChecker {
     this.nextIndex += 1;
     this.lastTime = event.time;
     this.lastTimeLine = line;
-    if (isNemesisEvent(event)) return;
+    if (!isClientEvent(event)) return;
     const { process } = event;
     if (event.type === 'invoke') {
       if (this.retired.has(process)) {
@@ -111,7 +111,7 @@ export class WellFormedChecker {
     if (!OP_TYPE_SET.has(event.type)) {
       this.fail(line, `expected one of ${OP_TYPES.join('|')}, got ${show(event.type)}`, 'type');
     }
-    if (isNemesisEvent(event)) return;
+    if (!isClientEvent(event)) return;
 
     const { process, f } = event;
     const open = this.open.get(process);

@@ -142,6 +142,34 @@ describe('renderTimeline', () => {
     expect(html).not.toContain('fault (nemesis)</span>');
   });
 
+  it('draws who led, as the cluster said, in a band above the fault lanes, only when told', () => {
+    const { ops, result, events } = staleRead();
+    const withLeaders = [
+      ev(5, 'observer', 'info', 'leader', 'n1'),
+      events[0]!,
+      ev(25, 'observer', 'info', 'leader', null),
+      ev(35, 'observer', 'info', 'leader', 'n2'),
+      events[1]!,
+    ];
+    const html = renderTimeline({ ops, result, events: withLeaders });
+    expect(html).toContain('<text class="leaderlabel"');
+    const spans = [...html.matchAll(/<g class="leader"><title>([^<]*)<\/title>/g)].map((m) => m[1]);
+    expect(spans).toEqual([
+      'leader n1 from 5 ns until 25 ns (as the cluster said)',
+      'no leader from 25 ns until 35 ns (as the cluster said)',
+      'leader n2 from 35 ns until 45 ns (as the cluster said)',
+    ]);
+    // A dashed line at each change (not at the first answer), and the fault lane below the band.
+    expect(html.match(/<line class="leader-change"/g)).toHaveLength(2);
+    expect(html).toMatch(/<rect class="lane" x="[\d.]+" y="20"/);
+    expect(html).toContain('leader (as the cluster said; a dashed line at each change)</span>');
+    // Without leader events: no band, and the fault lane at the top.
+    const plain = renderTimeline({ ops, result, events });
+    expect(plain).not.toContain('class="leader');
+    expect(plain).not.toContain('leader (as the cluster said');
+    expect(plain).toMatch(/<rect class="lane" x="[\d.]+" y="2"/);
+  });
+
   it('is self-contained: no network references, no external scripts or styles', () => {
     const { ops, result, events } = staleRead();
     const html = renderTimeline({ ops, result, events });

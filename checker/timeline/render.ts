@@ -1,5 +1,7 @@
 import type { ClientOp } from '../history/client-op.js';
 import type { FaultStyle } from './fault-events.js';
+import type { LeaderSpan } from './leader.js';
+import { leaderSpans } from './leader.js';
 import type { NemesisInterval } from './nemesis.js';
 import { nemesisIntervals } from './nemesis.js';
 import type { TimelineInput, TimelineOptions } from './types.js';
@@ -17,6 +19,19 @@ const ROW = 36;
 const BAR = 18;
 const LANE = 16;
 const AXIS = 34;
+/** Height of the leader band above the fault lanes, when the history has leader events. */
+const LEADER_BAND = 18;
+/** A colour per leading node (by name, in sorted order); grey for "no leader". */
+const LEADER_COLOURS = [
+  '#3949ab',
+  '#00897b',
+  '#ef6c00',
+  '#6d4c41',
+  '#d81b60',
+  '#7cb342',
+  '#546e7a',
+];
+const NO_LEADER = '#bdbdbd';
 const CHAR = 6.1; // average width of a 10px sans-serif character, to fit labels into bars
 
 export function escapeHtml(s: string): string {
@@ -86,6 +101,7 @@ function drawView(
   nemesis: readonly NemesisInterval[],
   unit: 'ns' | 'order',
   styles: ReadonlyMap<string, FaultStyle>,
+  leaders: readonly LeaderSpan[],
 ): string {
   const procs = [...new Set(view.ops.map((v) => ops[v.idx]!.process))].sort(processOrder);
   const rowOf = new Map(procs.map((p, i) => [p, i]));
@@ -97,7 +113,9 @@ function drawView(
 
   const shown = nemesis.filter((n) => n.end >= from && n.start <= to);
   const kinds = [...new Set(shown.map((n) => n.kind))];
-  const top = kinds.length * LANE + 6;
+  const led = leaders.filter((l) => l.end >= from && l.start <= to);
+  const band = led.length > 0 ? LEADER_BAND : 0;
+  const top = band + kinds.length * LANE + 6;
   const rowsH = procs.length * ROW;
   const height = top + rowsH + AXIS;
   const parts: string[] = [];
@@ -114,6 +132,37 @@ function drawView(
       `<text class="proc" x="${GUTTER - 8}" y="${y + ROW - BAR + 7}" text-anchor="end">${escapeHtml(`p ${String(p)}`)}</text>`,
     );
   });
+  // Who led, as the cluster said: a band above the fault lanes, a span per leader, and a thin
+  // line across the rows at each change.
+  if (band > 0) {
+    const names = [...new Set(leaders.flatMap((l) => (l.node === null ? [] : [l.node])))].sort();
+    parts.push(
+      `<text class="leaderlabel" x="${GUTTER - 8}" y="${band - 6}" text-anchor="end">leader</text>`,
+    );
+    for (const l of led) {
+      const x0 = x(Math.max(l.start, from));
+      const x1 = x(Math.min(l.end, to));
+      const w = Math.max(x1 - x0, 1);
+      const colour =
+        l.node === null
+          ? NO_LEADER
+          : LEADER_COLOURS[names.indexOf(l.node) % LEADER_COLOURS.length]!;
+      const text = l.node === null ? 'no leader' : l.node;
+      const title = `${l.node === null ? 'no leader' : `leader ${l.node}`} from ${timeText(l.start, unit)} until ${timeText(l.end, unit)} (as the cluster said)`;
+      const fits = Math.floor((w - 6) / CHAR) >= text.length;
+      parts.push(
+        `<g class="leader"><title>${escapeHtml(title)}</title>` +
+          `<rect x="${fmt(x0)}" y="2" width="${fmt(w)}" height="${band - 4}" rx="2" style="fill:${colour}"/>` +
+          (fits ? `<text x="${fmt(x0 + 3)}" y="${band - 6}">${escapeHtml(text)}</text>` : '') +
+          '</g>',
+      );
+      if (l.start > from && l !== leaders[0]) {
+        parts.push(
+          `<line class="leader-change" x1="${fmt(x0)}" y1="2" x2="${fmt(x0)}" y2="${top + procs.length * ROW}"/>`,
+        );
+      }
+    }
+  }
   // Nemesis faults: a labelled lane per kind, shading across the rows.
   for (const n of shown) {
     const lane = kinds.indexOf(n.kind);
@@ -127,8 +176,8 @@ function drawView(
     parts.push(
       `<g class="nemesis k${lane % 4}"><title>${escapeHtml(title)}</title>` +
         `<rect class="shade"${fill} x="${fmt(x0)}" y="${top}" width="${fmt(w)}" height="${rowsH}"/>` +
-        `<rect class="lane"${fill} x="${fmt(x0)}" y="${lane * LANE + 2}" width="${fmt(w)}" height="${LANE - 3}" rx="2"/>` +
-        `<text x="${fmt(x0 + 3)}" y="${lane * LANE + 12}">${escapeHtml(n.label)}</text></g>`,
+        `<rect class="lane"${fill} x="${fmt(x0)}" y="${band + lane * LANE + 2}" width="${fmt(w)}" height="${LANE - 3}" rx="2"/>` +
+        `<text x="${fmt(x0 + 3)}" y="${band + lane * LANE + 12}">${escapeHtml(n.label)}</text></g>`,
     );
   }
   // Axis.
@@ -229,6 +278,8 @@ svg.timeline{font:10px system-ui,sans-serif;display:block}
 .step rect{fill:#6a1b9a}.step text{fill:#fff;font-size:9px;font-weight:600}
 .stuckmark{fill:#c62828;font-size:14px;font-weight:700}
 .nemesis .shade{fill-opacity:.13}.nemesis .lane{fill-opacity:.55}.nemesis text{fill:#222;font-size:10px}
+.leader rect{fill-opacity:.8}.leader text{fill:#fff;font-size:10px;font-weight:600;pointer-events:none}.leaderlabel{fill:#444;font-size:11px}
+.leader-change{stroke:#3a3f4b;stroke-width:1;stroke-dasharray:2 2;stroke-opacity:.6}
 .k0 rect{fill:#e53935}.k1 rect{fill:#8e24aa}.k2 rect{fill:#00897b}.k3 rect{fill:#f9a825}
 #detail{white-space:pre-wrap;font:12px ui-monospace,Menlo,Consolas,monospace;background:#f6f7fa;border:1px solid #e3e6ec;border-radius:6px;padding:8px;min-height:1.5em}
 `;
@@ -255,6 +306,8 @@ const LEGEND_START =
   '<span><i style="background:#f1f1f1;border-color:#bbb"></i>fail</span>' +
   '<span><i style="background:#fbd3d3;border-color:#c62828;border-width:3px"></i>could not be placed</span>' +
   '<span><i style="background:#6a1b9a;border-color:#6a1b9a;border-radius:6px;width:16px"></i>linearization order</span>';
+const LEADER_SWATCH =
+  '<span><i style="background:linear-gradient(90deg,#3949ab 50%,#00897b 50%);border-color:#3a3f4b"></i>leader (as the cluster said; a dashed line at each change)</span>';
 const ANY_FAULT =
   '<span><i style="background:#e53935;opacity:.45;border-color:#e53935"></i>fault (nemesis)</span>';
 
@@ -262,8 +315,10 @@ const ANY_FAULT =
 function legend(
   nemesis: readonly NemesisInterval[],
   styles: ReadonlyMap<string, FaultStyle>,
+  leaders: boolean,
 ): string {
-  if (styles.size === 0) return `${LEGEND_START}${ANY_FAULT}</div>`;
+  const start = leaders ? `${LEGEND_START}${LEADER_SWATCH}` : LEGEND_START;
+  if (styles.size === 0) return `${start}${ANY_FAULT}</div>`;
   const kinds = [...new Set(nemesis.map((n) => n.kind))];
   const swatches = kinds.flatMap((k) => {
     const s = styles.get(k);
@@ -274,7 +329,7 @@ function legend(
     ];
   });
   const unstyled = kinds.length === 0 || kinds.some((k) => !styles.has(k));
-  return `${LEGEND_START}${swatches.join('')}${unstyled ? ANY_FAULT : ''}</div>`;
+  return `${start}${swatches.join('')}${unstyled ? ANY_FAULT : ''}</div>`;
 }
 
 function verdictBadge(v: boolean | 'unknown'): string {
@@ -295,6 +350,7 @@ export function renderTimeline(input: TimelineInput, options: TimelineOptions = 
   const { ops, result } = input;
   const styles = new Map((options.faultStyles ?? []).map((s) => [s.kind, s]));
   const nemesis = nemesisIntervals(input.events ?? [], options.faultStyles);
+  const leaders = leaderSpans(input.events ?? []);
   // Illegal partitions first, then undecided ones.
   const failing = [
     ...result.partitions.filter((p) => p.valid === false),
@@ -343,7 +399,7 @@ export function renderTimeline(input: TimelineInput, options: TimelineOptions = 
           ? `<ul class="notes">${v.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`
           : '') +
         (v.ops.length > 0
-          ? `<div class="scroll">${drawView(v, ops, nemesis, unit, styles)}</div>`
+          ? `<div class="scroll">${drawView(v, ops, nemesis, unit, styles, leaders)}</div>`
           : '<p>No operations to draw.</p>'),
     )
     .join('');
@@ -352,7 +408,7 @@ export function renderTimeline(input: TimelineInput, options: TimelineOptions = 
     '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
     `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>` +
     head +
-    legend(nemesis, styles) +
+    legend(nemesis, styles, leaders.length > 0) +
     DEFS +
     body +
     '<h2>Details</h2><div id="detail">Hover over a bar for its details; click to pin them here.</div>' +

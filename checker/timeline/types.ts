@@ -28,7 +28,10 @@ export interface TimelineInput {
   /** The client operations that were checked, in the order given to the checker. */
   ops: readonly ClientOp[];
   result: TimelineCheck;
-  /** The whole history; only its nemesis events are used (drawn as shaded intervals). */
+  /**
+   * The whole history; only its nemesis events (drawn as shaded intervals) and its leader events
+   * (`process: "observer"`, `f: "leader"`: a band of who led) are used.
+   */
   events?: readonly HistoryEvent[];
   /**
    * `ns`: times are nanoseconds (faultline's own histories). `order`: times only order the

@@ -87,6 +87,7 @@ export async function checkRun(
         events,
         ops,
         ...(typeof timeoutMs === 'number' ? { timeoutMs: timeoutMs * 1000 } : {}),
+        ...(facts.nemesis.kinds !== undefined ? { faultStyles: facts.nemesis.kinds } : {}),
       });
     } catch (e) {
       // A verdict, never a crash: the other checkers' results and the history still count.
