@@ -228,6 +228,139 @@ export function etcdRegisterClient(reads: EtcdReadMode = 'linearizable'): Client
   };
 }
 
+/** The key prefix of set `key`'s elements: `/set/<key>/` (the key URI-encoded: no `/` inside). */
+export const setPrefix = (key: string) => `/set/${encodeURIComponent(key)}/`;
+const SET_ROOT = '/set/';
+
+/**
+ * The `range_end` (base64) of a range over every key starting with `prefix`: the prefix with its
+ * last byte below 0xff incremented and the bytes after it dropped (etcd's GetPrefixRangeEnd);
+ * all bytes 0xff: `\0`, i.e. every key from `prefix` on.
+ */
+export function prefixRangeEnd(prefix: string): string {
+  const bytes = Buffer.from(prefix, 'utf8');
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    const b = bytes[i] as number;
+    if (b < 0xff) {
+      const end = Buffer.from(bytes.subarray(0, i + 1));
+      end[i] = b + 1;
+      return end.toString('base64');
+    }
+  }
+  return Buffer.from([0]).toString('base64');
+}
+
+/** POST /v3/kv/range over a prefix; any failure (not an abort of the op) is a ReadFailed. */
+async function rangePrefix(
+  http: HttpJsonClient,
+  prefix: string,
+  serializable: boolean,
+  signal: AbortSignal,
+): Promise<{ key: string; value: unknown }[]> {
+  try {
+    const req = { key: b64(prefix), range_end: prefixRangeEnd(prefix) };
+    const body = (await http.call(
+      'POST',
+      '/v3/kv/range',
+      serializable ? { ...req, serializable: true } : req,
+      signal,
+    )) as { kvs?: { key?: string; value?: string }[] } | null;
+    const kvs = body?.kvs ?? [];
+    if (!Array.isArray(kvs)) throw new Error('a range reply whose kvs is not an array');
+    return kvs.map((kv) => ({ key: unb64(kv.key ?? ''), value: decodeValue(kv.value) }));
+  } catch (e) {
+    // A 200 of unexpected shape (no array, a value that is not JSON) is a failed read too.
+    if (signal.aborted) throw e;
+    throw new ReadFailed(e);
+  }
+}
+
+/**
+ * The `set` API on etcd: each element is a key of its own under the set's prefix,
+ * `/set/<key>/<element as JSON>`, its value the element as JSON text. `add` e = POST /v3/kv/put
+ * of the element's key; `remove` e = POST /v3/kv/deleterange of it; `read` = POST /v3/kv/range
+ * over the prefix (`range_end` = the prefix with its last byte + 1), linearizable unless the
+ * read mode says serializable, its value the elements. One request per op, never retried;
+ * classified by `etcdErrors` as the register client: adds and removes as writes (ambiguous →
+ * info), reads as reads (any failure → fail).
+ */
+export function etcdSetClient(reads: EtcdReadMode = 'linearizable'): ClientFactory<Op> {
+  return {
+    errors: etcdErrors,
+    open(_node, address) {
+      const http = new HttpJsonClient(address);
+      const elementKey = (op: Op) =>
+        b64(setPrefix(String(op.key ?? 's')) + JSON.stringify(op.value));
+      return {
+        async invoke(op, signal) {
+          switch (op.f) {
+            case 'add':
+              await http.call(
+                'POST',
+                '/v3/kv/put',
+                { key: elementKey(op), value: encodeValue(op.value) },
+                signal,
+              );
+              return {};
+            case 'remove':
+              await http.call('POST', '/v3/kv/deleterange', { key: elementKey(op) }, signal);
+              return {};
+            case 'read': {
+              const kvs = await rangePrefix(
+                http,
+                setPrefix(String(op.key ?? 's')),
+                reads === 'serializable',
+                signal,
+              );
+              return { value: kvs.map((kv) => kv.value) };
+            }
+            default:
+              throw new OpError('unsupported', `the etcd set client has no operation ${op.f}`);
+          }
+        },
+        async close() {
+          http.close();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The `replica-set` API on etcd: one member's own state, a serializable range over every set
+ * (`/set/`), served from what that member has applied, without asking the leader. Op
+ * `{f: "replica-read", value: {node, round}}`; value `{node, round, keys: {key: {elements}}}`.
+ * Any failure is `fail` (a read changes nothing).
+ */
+export const etcdReplicaSetClient: ClientFactory<Op> = {
+  errors: etcdErrors,
+  open(_node, address) {
+    const http = new HttpJsonClient(address);
+    return {
+      async invoke(op, signal) {
+        if (op.f !== 'replica-read') {
+          throw new OpError('unsupported', `the etcd replica reader has no operation ${op.f}`);
+        }
+        const keys: Record<string, { elements: unknown[] }> = {};
+        for (const kv of await rangePrefix(http, SET_ROOT, true, signal)) {
+          const rest = kv.key.slice(SET_ROOT.length);
+          const slash = rest.indexOf('/');
+          if (slash < 0) continue;
+          const key = decodeURIComponent(rest.slice(0, slash));
+          const state = keys[key] ?? { elements: [] };
+          state.elements.push(kv.value);
+          keys[key] = state;
+        }
+        const arg = (op.value ?? {}) as Record<string, unknown>;
+        return { value: { ...arg, keys } };
+      },
+      async close() {
+        http.close();
+      },
+    };
+  },
+};
+
 interface StatusReply {
   header?: { member_id?: string };
   leader?: string;
@@ -343,7 +476,11 @@ export function etcdSystem(options: { reads?: EtcdReadMode } = {}): SystemDefini
     // move it (checked: with FAKETIME=+10d and libfaketime preloaded, `date` says ten days on and
     // etcd's own log lines say today).
     clockFaults: false,
-    clients: { register: etcdRegisterClient(reads) },
+    clients: {
+      register: etcdRegisterClient(reads),
+      set: etcdSetClient(reads),
+      'replica-set': etcdReplicaSetClient,
+    },
     leader: etcdLeader,
     preflight() {
       return existsSync(ETCD_BINARY)
