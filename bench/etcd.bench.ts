@@ -14,14 +14,10 @@ import { createDockerBackend } from '../backends/docker/docker-backend.js';
 import { connectDocker } from '../backends/docker/engine.js';
 import { describeObjectsOfRun } from '../backends/docker/labels.js';
 import { etcd } from '../cluster-images/etcd/system.js';
-import type { Client, ClientFactory, Op } from '../core/client.js';
+import type { ClientFactory, Op } from '../core/client.js';
 import type { Cluster, NodeId } from '../core/cluster.js';
-import type { Gen, GenContext } from '../core/generator.js';
-import { Rng } from '../core/random.js';
-import { stagger, timeLimit } from '../generators/index.js';
-import { interpret, ProcessTable } from '../harness/interpreter.js';
-import { Recorder } from '../harness/recorder.js';
-import { register } from '../workloads/register/index.js';
+import type { LoadResult, LoadTarget } from './driven-vs-bare.js';
+import { bareLoad, drivenLoad, median, opsPerWorker, rate } from './driven-vs-bare.js';
 
 export const name = 'etcd on docker: 5-node cluster ready, harness-driven vs bare load';
 
@@ -32,96 +28,9 @@ const STARTS = 5;
 const CONCURRENCY = 10;
 const SECONDS = 3;
 const ROUNDS = 5;
+const TARGET: LoadTarget = { system: etcd, nodes: NODES };
 
 const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-
-/** The register workload's generator as it is built for etcd (keys, op mix). */
-function registerGenerator(concurrency: number): Gen<Op> {
-  return register.build(register.options.parse({}), {
-    system: etcd,
-    nodes: NODES,
-    concurrency,
-    rng: new Rng(1),
-  }).generator;
-}
-
-/** Each worker's ops, drawn from the workload's generator before any clock starts. */
-function opsPerWorker(threads: number, perWorker: number): Op[][] {
-  const out: Op[][] = Array.from({ length: threads }, () => []);
-  let g: Gen<Op> | undefined = registerGenerator(threads);
-  const rngs = Array.from({ length: threads }, (_, t) => new Rng(2).fork(`t${t}`));
-  const ctx: GenContext = { time: 0, thread: 0, threads, busy: 0, rng: rngs[0] as Rng };
-  for (let i = 0; g !== undefined && i < threads * perWorker; i++) {
-    ctx.thread = i % threads;
-    ctx.rng = rngs[ctx.thread] as Rng;
-    const s: ReturnType<Gen<Op>['next']> = g.next(ctx);
-    if (s === undefined) break;
-    g = s.next;
-    if (s.kind === 'op') (out[ctx.thread] as Op[]).push(s.op);
-  }
-  return out;
-}
-
-interface LoadResult {
-  ops: number;
-  seconds: number;
-}
-const rate = (r: LoadResult) => r.ops / r.seconds;
-
-/** Workers issuing their next op as soon as the previous completes; nothing recorded. */
-async function bareLoad(clients: Client<Op>[], ops: Op[][], seconds: number): Promise<LoadResult> {
-  let done = 0;
-  const t0 = performance.now();
-  const end = t0 + seconds * 1000;
-  await Promise.all(
-    clients.map(async (c, t) => {
-      const mine = ops[t] as Op[];
-      const signal = new AbortController().signal;
-      for (let i = 0; performance.now() < end; i++) {
-        try {
-          await c.invoke(mine[i % mine.length] as Op, signal);
-        } catch {
-          // a failed cas is an answer too
-        }
-        done++;
-      }
-    }),
-  );
-  return { ops: done, seconds: (performance.now() - t0) / 1000 };
-}
-
-/**
- * The harness: the interpreter over the register workload's generator as the runner wraps it
- * (time limit, a stagger far above what etcd does: unlimited), recording every event to a real
- * history.jsonl, with per-op timeouts and classification.
- */
-async function drivenLoad(
-  clients: Client<Op>[],
-  seconds: number,
-  dir: string,
-): Promise<LoadResult> {
-  const recorder = new Recorder(join(dir, `driven-${Date.now()}.jsonl`));
-  const factory = etcd.clients.register as ClientFactory<Op>;
-  let done = 0;
-  const t0 = performance.now();
-  await interpret({
-    gen: timeLimit(seconds * 1e9, stagger(1, registerGenerator(clients.length))),
-    processes: new ProcessTable(clients.length),
-    client: (t) => clients[t] as Client<Op>,
-    errors: factory.errors,
-    rng: (t) => new Rng(3).fork(`t${t}`),
-    sink: recorder,
-    opTimeoutMs: 5000,
-    signal: new AbortController().signal,
-    onCompletion: (e) => {
-      if (e.type === 'ok' || e.type === 'fail' || e.type === 'info') done++;
-    },
-  });
-  recorder.close();
-  return { ops: done, seconds: (performance.now() - t0) / 1000 };
-}
-
 async function throughput(cluster: Cluster, dir: string): Promise<void> {
   const factory = etcd.clients.register as ClientFactory<Op>;
   const clients = Array.from({ length: CONCURRENCY }, (_, t) => {
@@ -129,19 +38,19 @@ async function throughput(cluster: Cluster, dir: string): Promise<void> {
     return factory.open(node, cluster.clientAddress(node));
   });
   try {
-    const ops = opsPerWorker(CONCURRENCY, 20_000);
+    const ops = opsPerWorker(TARGET, CONCURRENCY, 20_000);
     // A short pair to warm both paths up (JIT, sockets, etcd's own caches), not counted.
     await bareLoad(clients, ops, 1);
-    await drivenLoad(clients, 1, dir);
+    await drivenLoad(TARGET, clients, 1, dir);
     const bare: LoadResult[] = [];
     const driven: LoadResult[] = [];
     // Alternating, and each pair's order swapped, to spread the machine's drift over both.
     for (let round = 0; round < ROUNDS; round++) {
       if (round % 2 === 0) {
         bare.push(await bareLoad(clients, ops, SECONDS));
-        driven.push(await drivenLoad(clients, SECONDS, dir));
+        driven.push(await drivenLoad(TARGET, clients, SECONDS, dir));
       } else {
-        driven.push(await drivenLoad(clients, SECONDS, dir));
+        driven.push(await drivenLoad(TARGET, clients, SECONDS, dir));
         bare.push(await bareLoad(clients, ops, SECONDS));
       }
     }

@@ -11,18 +11,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalBackend } from '../backends/local/local-backend.js';
 import { leaderless } from '../cluster-images/leaderless/system.js';
-import type { Client, ClientFactory, OkResult, Op } from '../core/client.js';
+import type { Client, OkResult, Op } from '../core/client.js';
 import type { Cluster } from '../core/cluster.js';
 import type { Gen, GenContext } from '../core/generator.js';
 import { HttpJsonClient } from '../core/http-json.js';
 import { Rng } from '../core/random.js';
 import { limit, stagger, timeLimit } from '../generators/index.js';
-import { interpret, ProcessTable } from '../harness/interpreter.js';
-import { Recorder } from '../harness/recorder.js';
-// The register workload on its own (not the registry: the other workloads are not needed here).
-import { register } from '../workloads/register/index.js';
+import type { LoadResult, LoadTarget } from './driven-vs-bare.js';
+import {
+  bareLoad,
+  cpuPerOp,
+  drivenLoad,
+  median,
+  opsPerWorker,
+  rate,
+  registerGenerator,
+} from './driven-vs-bare.js';
 
 export const name = 'harness: generator, cluster start, driven vs bare load';
+
+const TARGET: LoadTarget = { system: leaderless, nodes: ['n1', 'n2', 'n3'] };
 
 const line = (what: string, value: number, unit: string, target?: number) =>
   process.stdout.write(
@@ -31,21 +39,14 @@ const line = (what: string, value: number, unit: string, target?: number) =>
       '\n',
   );
 
-function registerGenerator(concurrency: number): Gen<Op> {
-  const wl = register.build(register.options.parse({}), {
-    system: leaderless,
-    nodes: ['n1', 'n2', 'n3'],
-    concurrency,
-    rng: new Rng(1),
-  });
-  return wl.generator;
-}
-
 function benchGenerator(): void {
   const threads = 10;
   const n = 1_000_000;
   // As the runner wraps it: time limit and a stagger, over the register workload's generator.
-  let g: Gen<Op> | undefined = limit(n, timeLimit(3600e9, stagger(1, registerGenerator(threads))));
+  let g: Gen<Op> | undefined = limit(
+    n,
+    timeLimit(3600e9, stagger(1, registerGenerator(TARGET, threads))),
+  );
   const rngs = Array.from({ length: threads }, (_, t) => new Rng(1).fork(`t${t}`));
   const ctx: GenContext = { time: 0, thread: 0, threads, busy: 0, rng: rngs[0]! };
   let ops = 0;
@@ -64,97 +65,6 @@ function benchGenerator(): void {
 }
 
 /** What one side of the comparison did: ops completed, wall seconds, this process's CPU. */
-interface LoadResult {
-  ops: number;
-  seconds: number;
-  cpuUs: number;
-}
-
-/**
- * Each worker's ops, drawn from the workload's own generator before the clock starts (the bare
- * loop must not pay for generating them); a worker that uses them all starts over.
- */
-function opsPerWorker(threads: number, perWorker: number): Op[][] {
-  const out: Op[][] = Array.from({ length: threads }, () => []);
-  let g: Gen<Op> | undefined = registerGenerator(threads);
-  const rngs = Array.from({ length: threads }, (_, t) => new Rng(2).fork(`t${t}`));
-  const ctx: GenContext = { time: 0, thread: 0, threads, busy: 0, rng: rngs[0] as Rng };
-  for (let i = 0; g !== undefined && i < threads * perWorker; i++) {
-    ctx.thread = i % threads;
-    ctx.rng = rngs[ctx.thread] as Rng;
-    const s: ReturnType<Gen<Op>['next']> = g.next(ctx);
-    if (s === undefined) break;
-    g = s.next;
-    if (s.kind === 'op') (out[ctx.thread] as Op[]).push(s.op);
-  }
-  return out;
-}
-
-/**
- * The bare load generator: `clients.length` workers, each issuing its next op as soon as the
- * previous one completes, through the same client objects (node:http keep-alive), recording
- * nothing, with no timers and no per-op signal (one per worker, never aborted).
- */
-async function bareLoad(clients: Client<Op>[], ops: Op[][], seconds: number): Promise<LoadResult> {
-  let done = 0;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const end = t0 + seconds * 1000;
-  await Promise.all(
-    clients.map(async (c, t) => {
-      const mine = ops[t] as Op[];
-      const signal = new AbortController().signal;
-      for (let i = 0; performance.now() < end; i++) {
-        try {
-          await c.invoke(mine[i % mine.length] as Op, signal);
-        } catch {
-          // a failed cas is an answer too
-        }
-        done++;
-      }
-    }),
-  );
-  const cpu = process.cpuUsage(cpu0);
-  return { ops: done, seconds: (performance.now() - t0) / 1000, cpuUs: cpu.user + cpu.system };
-}
-
-/**
- * The harness: the interpreter over the register workload's generator, as the runner wraps it
- * (time limit, stagger at a rate far above what the store does, so: unlimited), recording every
- * event to a real history.jsonl, with per-op timeouts and progress counters.
- */
-async function drivenLoad(
-  clients: Client<Op>[],
-  seconds: number,
-  dir: string,
-): Promise<LoadResult> {
-  const recorder = new Recorder(join(dir, `driven-${Date.now()}.jsonl`));
-  const factory = leaderless.clients.register as ClientFactory<Op>;
-  const counts = { ok: 0, fail: 0, info: 0 };
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await interpret({
-    gen: timeLimit(seconds * 1e9, stagger(1, registerGenerator(clients.length))),
-    processes: new ProcessTable(clients.length),
-    client: (t) => clients[t] as Client<Op>,
-    errors: factory.errors,
-    rng: (t) => new Rng(3).fork(`t${t}`),
-    sink: recorder,
-    opTimeoutMs: 5000,
-    signal: new AbortController().signal,
-    onCompletion: (e) => {
-      if (e.type === 'ok' || e.type === 'fail' || e.type === 'info') counts[e.type]++;
-    },
-  });
-  recorder.close();
-  const cpu = process.cpuUsage(cpu0);
-  return {
-    ops: counts.ok + counts.fail + counts.info,
-    seconds: (performance.now() - t0) / 1000,
-    cpuUs: cpu.user + cpu.system,
-  };
-}
-
 async function benchHttpClients(cluster: Cluster): Promise<void> {
   const addr = cluster.clientAddress('n1');
   const n = 2000;
@@ -181,10 +91,6 @@ async function benchHttpClients(cluster: Cluster): Promise<void> {
   line('client: fetch (undici), sequential reads', fetchRate, 'ops/s');
 }
 
-const rate = (r: LoadResult) => r.ops / r.seconds;
-const cpuPerOp = (r: LoadResult) => r.cpuUs / r.ops;
-const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
 /**
  * The harness's own CPU per op, free of the store and the network: both sides against clients
  * that answer at once (on the next turn of the event loop, as I/O would), same workers and ops.
@@ -200,12 +106,12 @@ async function benchOverhead(dir: string): Promise<void> {
     close: async () => {},
   };
   const clients = Array.from({ length: concurrency }, () => instant);
-  const ops = opsPerWorker(concurrency, 20_000);
+  const ops = opsPerWorker(TARGET, concurrency, 20_000);
   const bare: LoadResult[] = [];
   const driven: LoadResult[] = [];
   for (let round = 0; round < 4; round++) {
     bare.push(await bareLoad(clients, ops, 0.5));
-    driven.push(await drivenLoad(clients, 0.5, dir));
+    driven.push(await drivenLoad(TARGET, clients, 0.5, dir));
   }
   // The first round warms the JIT up.
   const b = Math.min(...bare.slice(1).map(cpuPerOp));
@@ -254,16 +160,16 @@ export async function run(): Promise<void> {
         return factory.open(node, cluster.clientAddress(node));
       });
       const seconds = 4;
-      const ops = opsPerWorker(concurrency, 20_000);
+      const ops = opsPerWorker(TARGET, concurrency, 20_000);
       // A short pair to warm both paths up (JIT, sockets), not counted.
       await bareLoad(clients, ops, 1);
-      await drivenLoad(clients, 1, dir);
+      await drivenLoad(TARGET, clients, 1, dir);
       const bare: LoadResult[] = [];
       const driven: LoadResult[] = [];
       // Alternate to spread the machine's noise over both.
       for (let round = 0; round < 4; round++) {
         bare.push(await bareLoad(clients, ops, seconds));
-        driven.push(await drivenLoad(clients, seconds, dir));
+        driven.push(await drivenLoad(TARGET, clients, seconds, dir));
       }
       const b = median(bare.map(rate));
       const d = median(driven.map(rate));
