@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type Dockerode from 'dockerode';
+import { processAlive } from '../../core/process.js';
 import { idempotent } from './engine.js';
 
 /** Labels on every container and network a run creates (what `clean` finds them by). */
@@ -78,15 +79,6 @@ export async function removeRun(docker: Dockerode, runId: string): Promise<strin
   return removed;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes the objects of runs whose harness is gone: its pid (on this host) no longer lives.
  * Runs of a live harness, this one included, and of other hosts sharing the engine are kept.
@@ -104,7 +96,7 @@ export async function cleanDeadRuns(docker: Dockerode): Promise<string[]> {
     const local = owner.host === undefined || owner.host === hostname();
     if (!local) continue;
     if (Number.isInteger(owner.pid) && owner.pid > 0) {
-      if (owner.pid === process.pid || isAlive(owner.pid)) continue;
+      if (owner.pid === process.pid || processAlive(owner.pid)) continue;
     }
     for (const r of await removeRun(docker, run)) removed.push(`run ${run}: ${r}`);
   }

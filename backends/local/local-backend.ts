@@ -12,6 +12,7 @@ import type {
   LinkFault,
   NodeId,
 } from '../../core/cluster.js';
+import { processAlive } from '../../core/process.js';
 import { Rng } from '../../core/random.js';
 import { ProxyMesh } from './mesh.js';
 import { NodeProcess, signalGroup } from './node-process.js';
@@ -20,7 +21,6 @@ import {
   canScanProcesses,
   checkRunId,
   defaultRegistryDir,
-  isAlive,
   processesOfRun,
   type RunEntry,
   readRunEntries,
@@ -360,7 +360,7 @@ export function cleanLeftovers(registryDir: string): { removed: string[] } {
   const scan = canScanProcesses();
   for (const entry of entries) {
     // A live harness (this one included) still owns its run.
-    if (entry.harnessPid === process.pid || isAlive(entry.harnessPid)) continue;
+    if (entry.harnessPid === process.pid || processAlive(entry.harnessPid)) continue;
     const killed: number[] = [];
     if (scan) {
       for (const pid of processesOfRun(entry.runId)) {
@@ -373,7 +373,7 @@ export function cleanLeftovers(registryDir: string): { removed: string[] } {
       }
     } else {
       for (const pgid of Object.values(entry.nodes)) {
-        if (pgid === null || !isAlive(pgid)) continue;
+        if (pgid === null || !processAlive(pgid)) continue;
         signalGroup(pgid, 'SIGKILL');
         killed.push(pgid);
       }

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { processAlive } from '../../core/process.js';
 
 /**
  * The run registry: one JSON file per live local run, `<dir>/<runId>.json`, rewritten whenever
@@ -83,22 +84,6 @@ export function readRunEntries(dir: string): RegistryRead {
   return out;
 }
 
-/** Whether a process with this pid exists and is not a zombie. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true;
-  }
-}
-
 /** Whether /proc lists processes with their environment (Linux). */
 export function canScanProcesses(): boolean {
   try {
@@ -127,7 +112,7 @@ export function processesOfRun(runId: string): number[] {
     const pid = Number(name);
     try {
       const env = readFileSync(`/proc/${name}/environ`);
-      if (env.includes(needle) && isAlive(pid)) pids.push(pid);
+      if (env.includes(needle) && processAlive(pid)) pids.push(pid);
     } catch {
       // Gone, or not ours to read.
     }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { processAlive } from '../../core/process.js';
 import { FILES, writeJsonFile } from '../results-folder.js';
 import type { RecordedStatus, RunStatus } from '../run-verdict.js';
 import { RUN_STATUSES } from '../run-verdict.js';
@@ -49,16 +50,6 @@ export const runTestJsonSchema = z
     problems: z.array(z.string()).optional(),
   })
   .loose();
-
-/** Whether process `pid` is alive on this machine. */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * A run's status as test.json records it, with a crash found: a run still marked `running` whose

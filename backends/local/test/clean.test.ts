@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { processAlive } from '../../../core/process.js';
 import { createLocalBackend } from '../local-backend.js';
-import { isAlive, processesOfRun } from '../registry.js';
+import { processesOfRun } from '../registry.js';
 
 const CHILD = fileURLToPath(new URL('./child-harness.ts', import.meta.url));
 
 async function waitGone(pids: number[], ms: number): Promise<number[]> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const alive = pids.filter(isAlive);
+    const alive = pids.filter(processAlive);
     if (alive.length === 0 || Date.now() > deadline) return alive;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -58,12 +59,12 @@ describe('clean() after a harness died', () => {
     const backend = createLocalBackend({ registryDir });
     // The harness lives: its run is not a leftover.
     expect((await backend.clean()).removed).toEqual([]);
-    expect(started.pids.every(isAlive)).toBe(true);
+    expect(started.pids.every(processAlive)).toBe(true);
 
     child.kill('SIGKILL');
     await child;
     // Its nodes outlive it (own process groups)...
-    expect(started.pids.every(isAlive)).toBe(true);
+    expect(started.pids.every(processAlive)).toBe(true);
     expect(readdirSync(registryDir)).toEqual([`${runId}.json`]);
 
     // ...until clean() finds them.

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { processAlive } from '../../../core/process.js';
 import { Rng } from '../../../core/random.js';
 import {
   healAllRecorded,
@@ -12,7 +13,7 @@ import {
 } from '../../../nemesis/index.js';
 import { StandinClient, standinRecipe } from '../../testing/standin.js';
 import { createLocalBackend, type LocalCluster } from '../local-backend.js';
-import { isAlive, processesOfRun } from '../registry.js';
+import { processesOfRun } from '../registry.js';
 
 const NODES = ['n1', 'n2', 'n3'];
 
@@ -93,6 +94,6 @@ describe('a planned nemesis carried out on the local backend', () => {
       rmSync(logsDir, { recursive: true, force: true });
     }
     expect(processesOfRun(runId)).toEqual([]);
-    expect(pids.filter(isAlive)).toEqual([]);
+    expect(pids.filter(processAlive)).toEqual([]);
   });
 });
