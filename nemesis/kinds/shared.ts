@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { NodeId } from '../../core/cluster.js';
+import type { Capability, Cluster, NodeId } from '../../core/cluster.js';
 import type { FaultStartContext, SystemNeed } from '../../core/nemesis.js';
+import { defineFaultKind } from '../../core/nemesis.js';
 import type { Rng } from '../../core/random.js';
 import { majority } from '../topology.js';
 
@@ -91,4 +92,36 @@ export async function onEachNode(
     r.status === 'rejected' ? [`${nodes[i]}: ${errorText(r.reason)}`] : [],
   );
   if (failed.length > 0) throw new Error(failed.join('; '));
+}
+
+/**
+ * A fault that runs one cluster primitive on each target node to start, and its inverse to
+ * stop (kill/start, pause/resume): planned from `targets`, resolved at its start when aimed at
+ * the leader, its events recording the nodes hit.
+ */
+export function nodePrimitiveFault<const Name extends string>(o: {
+  name: Name;
+  capability: Capability;
+  start(cluster: Cluster, node: NodeId): Promise<void>;
+  stop(cluster: Cluster, node: NodeId): Promise<void>;
+  events: { open: string; close: string };
+  style: { label: string; colour: string };
+}) {
+  return defineFaultKind({
+    name: o.name,
+    settings: { targets: targetsSetting },
+    fault: { target: z.enum(TARGETS), nodes: z.array(z.string()) },
+    needsWith: targetsNeed,
+    capabilities: () => [o.capability],
+    plan(s, nodes, rng) {
+      const target = rng.pick(s.targets);
+      return { target, nodes: targetNodes(target, nodes, rng) };
+    },
+    describe: (f) => `${o.name} ${nodesText(f)}`,
+    resolve: async (f, context) => ({ ...f, nodes: await startNodes(f, context) }),
+    start: (f) => ({ value: f.nodes, act: (c) => onEachNode(f.nodes, (n) => o.start(c, n)) }),
+    stop: (f) => ({ value: f.nodes, act: (c) => onEachNode(f.nodes, (n) => o.stop(c, n)) }),
+    events: o.events,
+    style: o.style,
+  });
 }
