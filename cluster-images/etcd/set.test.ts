@@ -11,13 +11,7 @@ import {
   prefixRangeEnd,
   setPrefix,
 } from './system.js';
-
-/** What the fake gateway does with one request: a status and a JSON body, or a dropped socket. */
-type Answer = { status: number; body?: unknown } | 'reset';
-interface Seen {
-  path: string;
-  body: Record<string, unknown>;
-}
+import { type Answer, type FakeGateway, fakeGateway, type Seen } from './test/fake-gateway.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const unb64 = (s: unknown) => Buffer.from(String(s), 'base64');
@@ -27,14 +21,14 @@ const unb64 = (s: unknown) => Buffer.from(String(s), 'base64');
  * deleterange of one key, and range [key, range_end) in byte order, as etcd does, unless the
  * test overrides the answer.
  */
-let server: http.Server;
+let gateway: FakeGateway;
 let address: HostPort;
 let store: Map<string, string>;
 let override: ((path: string, body: Record<string, unknown>) => Answer | undefined) | undefined;
-let seen: Seen[] = [];
+let seen: Seen[];
 const header = { cluster_id: '11856560467991768286', member_id: '1', revision: '42' };
 
-function gateway(path: string, body: Record<string, unknown>): Answer {
+function keyspace(path: string, body: Record<string, unknown>): Answer {
   const key = unb64(body.key).toString('latin1');
   switch (path) {
     case '/v3/kv/put':
@@ -66,29 +60,13 @@ function gateway(path: string, body: Record<string, unknown>): Answer {
 }
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const body = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
-      const path = req.url ?? '';
-      seen.push({ path, body });
-      const a = override?.(path, body) ?? gateway(path, body);
-      if (a === 'reset') {
-        req.socket.destroy();
-        return;
-      }
-      res.writeHead(a.status, { 'content-type': 'application/json' });
-      res.end(a.body === undefined ? '' : JSON.stringify(a.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  address = { host: '127.0.0.1', port: (server.address() as AddressInfo).port };
+  gateway = await fakeGateway((path, body) => override?.(path, body) ?? keyspace(path, body));
+  address = gateway.address;
+  seen = gateway.seen;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => gateway.close());
 beforeEach(() => {
-  seen = [];
+  seen.length = 0;
   store = new Map();
   override = undefined;
 });
@@ -150,7 +128,7 @@ describe('etcd set client: requests', () => {
     ] as const) {
       expect((await run({ f: 'add', key, value })).ok).toBe(true);
     }
-    seen = [];
+    seen.length = 0;
     expect(await run({ f: 'read', key: 's1' })).toEqual({ ok: true, value: [1, 2] });
     expect(seen).toEqual([
       {
@@ -251,7 +229,7 @@ describe('etcd replica-set client', () => {
       await run({ f: 'add', key, value });
     }
     store.set('/other', b64('9'));
-    seen = [];
+    seen.length = 0;
     const r = await run(
       { f: 'replica-read', value: { node: 'n1', round: 3 } },
       etcdReplicaSetClient,

@@ -4,46 +4,24 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Classified, Client, Op } from '../../core/client.js';
 import type { HostPort } from '../../core/cluster.js';
 import { etcd, etcdErrors, etcdRegisterClient, etcdSystem } from './system.js';
-
-/** What the fake gateway does with one request: a status and a JSON body, or a dropped socket. */
-type Answer = { status: number; body?: unknown } | 'reset';
-interface Seen {
-  path: string;
-  body: Record<string, unknown>;
-}
+import { type Answer, type FakeGateway, fakeGateway, type Seen } from './test/fake-gateway.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** A small HTTP server answering like etcd 3.4's v3 gateway, as the test tells it to. */
-let server: http.Server;
+let gateway: FakeGateway;
 let address: HostPort;
 let answer: (path: string, body: Record<string, unknown>) => Answer;
-let seen: Seen[] = [];
+let seen: Seen[];
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const body = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
-      const path = req.url ?? '';
-      seen.push({ path, body });
-      const a = answer(path, body);
-      if (a === 'reset') {
-        req.socket.destroy();
-        return;
-      }
-      res.writeHead(a.status, { 'content-type': 'application/json' });
-      res.end(a.body === undefined ? '' : JSON.stringify(a.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  address = { host: '127.0.0.1', port: (server.address() as AddressInfo).port };
+  gateway = await fakeGateway((path, body) => answer(path, body));
+  address = gateway.address;
+  seen = gateway.seen;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => gateway.close());
 afterEach(() => {
-  seen = [];
+  seen.length = 0;
 });
 
 const header = { cluster_id: '11856560467991768286', member_id: '1', revision: '9007199254740993' };
