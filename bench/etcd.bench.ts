@@ -16,6 +16,7 @@ import { describeObjectsOfRun } from '../backends/docker/labels.js';
 import { etcd } from '../cluster-images/etcd/system.js';
 import type { ClientFactory, Op } from '../core/client.js';
 import type { Cluster, NodeId } from '../core/cluster.js';
+import { clientContext } from '../harness/run/cluster-up.js';
 import type { LoadResult, LoadTarget } from './driven-vs-bare.js';
 import { bareLoad, drivenLoad, median, opsPerWorker, rate } from './driven-vs-bare.js';
 
@@ -35,7 +36,7 @@ async function throughput(cluster: Cluster, dir: string): Promise<void> {
   const factory = etcd.clients.register as ClientFactory<Op>;
   const clients = Array.from({ length: CONCURRENCY }, (_, t) => {
     const node = NODES[t % NODES.length] as NodeId;
-    return factory.open(node, cluster.clientAddress(node));
+    return factory.open(node, cluster.clientAddress(node), clientContext(cluster, {}));
   });
   try {
     const ops = opsPerWorker(TARGET, CONCURRENCY, 20_000);

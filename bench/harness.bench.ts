@@ -17,6 +17,7 @@ import type { Gen, GenContext } from '../core/generator.js';
 import { HttpJsonClient } from '../core/http-json.js';
 import { Rng } from '../core/random.js';
 import { limit, stagger, timeLimit } from '../generators/index.js';
+import { clientContext } from '../harness/run/cluster-up.js';
 import type { LoadResult, LoadTarget } from './driven-vs-bare.js';
 import {
   bareLoad,
@@ -157,7 +158,7 @@ export async function run(): Promise<void> {
       const factory = leaderless.clients.register!;
       const clients = Array.from({ length: concurrency }, (_, t) => {
         const node = cluster.nodes[t % cluster.nodes.length]!;
-        return factory.open(node, cluster.clientAddress(node));
+        return factory.open(node, cluster.clientAddress(node), clientContext(cluster, {}));
       });
       const seconds = 4;
       const ops = opsPerWorker(TARGET, concurrency, 20_000);

@@ -42,9 +42,21 @@ export interface Client<O extends Op = Op> {
 /** How concurrent writes to one key end up: the last write wins, or all are kept as siblings. */
 export type ConflictMode = 'lww' | 'siblings';
 
+/**
+ * What a client is told of the run beside its own node: the run's system settings (as given,
+ * text: a client option such as Redis's `wait` lives there), and every node with its client
+ * address (a client that follows the leader, or asks a sentinel, needs the others).
+ */
+export interface ClientContext {
+  settings: Readonly<Record<string, string>>;
+  nodes: readonly NodeId[];
+  clientAddress(node: NodeId): HostPort;
+}
+
 /** How a system's clients are made and their errors classified. */
 export interface ClientFactory<O extends Op = Op> {
-  open(node: NodeId, address: HostPort): Client<O>;
+  /** A client bound to `node` (its completions record that node); opening must not throw. */
+  open(node: NodeId, address: HostPort, context: ClientContext): Client<O>;
   errors: ErrorRegistry;
   /**
    * The `kv` API only: how the system resolves concurrent writes to a key with these settings
@@ -165,4 +177,23 @@ export class RunStopped extends Error {
     super('the run stopped');
     this.name = 'RunStopped';
   }
+}
+
+/**
+ * A client context from a fixed table of node addresses (settings: none unless given), for a
+ * client opened outside a run: a system's own tests, a benchmark.
+ */
+export function fixedClientContext(
+  addresses: Readonly<Record<NodeId, HostPort>>,
+  settings: Readonly<Record<string, string>> = {},
+): ClientContext {
+  return {
+    settings,
+    nodes: Object.keys(addresses),
+    clientAddress(node) {
+      const a = addresses[node];
+      if (a === undefined) throw new Error(`no address for node ${node}`);
+      return a;
+    },
+  };
 }

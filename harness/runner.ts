@@ -7,7 +7,7 @@ import { Recorder } from './recorder.js';
 import { createRunFolder, FILES, faultlineVersion, updateLatest } from './results-folder.js';
 import type { CheckedRun } from './run/check.js';
 import { checkRun } from './run/check.js';
-import { ClusterStartError, clusterUp, openClients } from './run/cluster-up.js';
+import { ClusterStartError, clientContext, clusterUp, openClients } from './run/cluster-up.js';
 import { driver, mainPhase } from './run/drive.js';
 import { errorText, InternalError, RunSetupError } from './run/errors.js';
 import { finalPhase } from './run/final-phase.js';
@@ -148,7 +148,13 @@ async function runStages(
     });
     // Only a run whose cluster came up becomes `latest`.
     updateLatest(spec.out, dir);
-    openClients(workload, cluster, spec.concurrency, clients);
+    openClients(
+      workload,
+      cluster,
+      clientContext(cluster, spec.settings),
+      spec.concurrency,
+      clients,
+    );
     const drive = driver({
       session,
       clients,
@@ -184,6 +190,7 @@ async function runStages(
       nodes,
       processes,
       workload,
+      settings: spec.settings,
       recoveryS: spec.recovery,
       opTimeoutS: spec.opTimeout,
       concurrency: spec.concurrency,

@@ -302,8 +302,8 @@ describe('runner (fake backend and client)', () => {
       const base = system.clients.register!;
       system.clients.register = {
         errors: base.errors,
-        open(node, addr) {
-          const c = base.open(node, addr);
+        open(node, addr, context) {
+          const c = base.open(node, addr, context);
           return {
             async invoke(op, signal) {
               if (op.key === key) {

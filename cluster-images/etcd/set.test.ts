@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Classified, ClientFactory, Op } from '../../core/client.js';
+import { fixedClientContext } from '../../core/client.js';
 import type { HostPort } from '../../core/cluster.js';
 import {
   etcd,
@@ -82,7 +83,7 @@ async function run(
   factory: ClientFactory<Op> = etcdSetClient(),
   at: HostPort = address,
 ): Promise<{ ok: true; value: unknown } | ({ ok: false } & Classified)> {
-  const client = factory.open('n1', at);
+  const client = factory.open('n1', at, fixedClientContext({ n1: at }));
   try {
     const r = await client.invoke(op, AbortSignal.timeout(5000));
     return { ok: true, value: r.value };
@@ -201,10 +202,8 @@ describe('etcd set client: classification (the register client table)', () => {
     const factory = etcdSetClient();
     const slow = http.createServer(() => {});
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
-    const client = factory.open('n1', {
-      host: '127.0.0.1',
-      port: (slow.address() as AddressInfo).port,
-    });
+    const at = { host: '127.0.0.1', port: (slow.address() as AddressInfo).port };
+    const client = factory.open('n1', at, fixedClientContext({ n1: at }));
     const ac = new AbortController();
     const p = client.invoke({ f: 'read', key: 's0' }, ac.signal);
     setTimeout(() => ac.abort(new Error('no answer')), 50);

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Classified, Client, Op } from '../../core/client.js';
+import { fixedClientContext } from '../../core/client.js';
 import type { HostPort } from '../../core/cluster.js';
 import { etcd, etcdErrors, etcdRegisterClient, etcdSystem } from './system.js';
 import { type Answer, type FakeGateway, fakeGateway, type Seen } from './test/fake-gateway.js';
@@ -37,7 +38,7 @@ async function run(
   at: HostPort = address,
 ): Promise<{ ok: true; value: unknown } | ({ ok: false } & Classified)> {
   const factory = etcdRegisterClient(reads);
-  const client: Client = factory.open('n1', at);
+  const client: Client = factory.open('n1', at, fixedClientContext({ n1: at }));
   try {
     const r = await client.invoke(op, AbortSignal.timeout(5000));
     return { ok: true, value: r.value };

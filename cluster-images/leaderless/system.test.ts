@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalBackend } from '../../backends/local/local-backend.js';
 import type { Client, Op, QuorumOp } from '../../core/client.js';
-import { OpTimeout } from '../../core/client.js';
+import { fixedClientContext, OpTimeout } from '../../core/client.js';
 import type { Cluster } from '../../core/cluster.js';
 import { HttpStatusError } from '../../core/http-json.js';
 import {
@@ -91,7 +91,11 @@ describe('leaderless error classification', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
-    const kv = leaderlessKvClient.open('n1', { host: '127.0.0.1', port });
+    const kv = leaderlessKvClient.open(
+      'n1',
+      { host: '127.0.0.1', port },
+      fixedClientContext({ n1: { host: '127.0.0.1', port } }),
+    );
     const sig = new AbortController().signal;
     const readOf = (key: string) =>
       kv.invoke({ f: 'read', key }, sig).then(
@@ -108,7 +112,11 @@ describe('leaderless error classification', () => {
       await new Promise<void>((r) => server.close(() => r()));
     }
     // Nothing listens on a port just closed: refused.
-    const refused = leaderlessKvClient.open('n1', { host: '127.0.0.1', port });
+    const refused = leaderlessKvClient.open(
+      'n1',
+      { host: '127.0.0.1', port },
+      fixedClientContext({ n1: { host: '127.0.0.1', port } }),
+    );
     const e = await refused.invoke({ f: 'read', key: 'k' }, sig).catch((x: unknown) => x);
     expect(leaderlessEventualErrors.classify(e)).toMatchObject({ type: 'fail', unavailable: true });
     await refused.close();
@@ -152,7 +160,11 @@ describe('leaderless lin client', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('reads, writes and cas over keep-alive HTTP; errors carry their status', async () => {
-    const c = leaderlessRegisterClient.open('n1', { host: '127.0.0.1', port });
+    const c = leaderlessRegisterClient.open(
+      'n1',
+      { host: '127.0.0.1', port },
+      fixedClientContext({ n1: { host: '127.0.0.1', port } }),
+    );
     const sig = new AbortController().signal;
     expect(await c.invoke({ f: 'read', key: 'a' }, sig)).toEqual({ value: null });
     await c.invoke({ f: 'write', key: 'a', value: 3 }, sig);
@@ -192,7 +204,11 @@ describe('leaderless eventual clients against a running store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
   const open = (c: Cluster, factory: typeof leaderlessKvClient) => {
-    const client = factory.open('n1', c.clientAddress('n1'));
+    const client = factory.open(
+      'n1',
+      c.clientAddress('n1'),
+      fixedClientContext({ n1: c.clientAddress('n1') }),
+    );
     clients.push(client);
     return client;
   };
@@ -320,7 +336,11 @@ describe('leaderless eventual clients: classification by the README status table
 
   const outcome = async (factory: typeof leaderlessKvClient, op: Op, code: number) => {
     status = code;
-    const c = factory.open('n1', { host: '127.0.0.1', port });
+    const c = factory.open(
+      'n1',
+      { host: '127.0.0.1', port },
+      fixedClientContext({ n1: { host: '127.0.0.1', port } }),
+    );
     try {
       const e = await c.invoke(op, new AbortController().signal).then(
         () => undefined,

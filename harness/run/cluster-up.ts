@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client, Op } from '../../core/client.js';
+import type { Client, ClientContext, Op } from '../../core/client.js';
 import type { Cluster, NodeId } from '../../core/cluster.js';
 import type { Workload } from '../../workloads/index.js';
 import type { Prepared } from './prepare.js';
@@ -64,16 +64,26 @@ export async function clusterUp(input: ClusterUpInput): Promise<Cluster> {
   }
 }
 
+/** What every client of the run is told beside its node: the settings, and every node's address. */
+export function clientContext(cluster: Cluster, settings: Record<string, string>): ClientContext {
+  return {
+    settings,
+    nodes: cluster.nodes,
+    clientAddress: (node) => cluster.clientAddress(node),
+  };
+}
+
 /** One client per worker: worker t is bound to node t mod n (its completions record it). */
 export function openClients(
   workload: Pick<Workload, 'client'>,
   cluster: Cluster,
+  context: ClientContext,
   concurrency: number,
   into: Client<Op>[],
 ): void {
   const nodes = cluster.nodes;
   for (let t = 0; t < concurrency; t++) {
     const node = nodes[t % nodes.length] as NodeId;
-    into.push(workload.client.open(node, cluster.clientAddress(node)));
+    into.push(workload.client.open(node, cluster.clientAddress(node), context));
   }
 }

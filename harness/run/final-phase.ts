@@ -6,6 +6,7 @@ import type { ReplicaReadsOutcome } from '../final-replica-reads.js';
 import { finalReplicaReads } from '../final-replica-reads.js';
 import type { ProcessTable } from '../interpreter.js';
 import type { Recorder } from '../recorder.js';
+import { clientContext } from './cluster-up.js';
 import type { Drive } from './drive.js';
 import type { RunSession } from './session.js';
 
@@ -28,6 +29,8 @@ export interface FinalPhaseInput {
   nodes: readonly NodeId[];
   processes: ProcessTable;
   workload: Pick<Workload, 'finalGenerator' | 'replicaReads'>;
+  /** The run's system settings, for the clients' context. */
+  settings: Record<string, string>;
   recoveryS: number;
   opTimeoutS: number;
   concurrency: number;
@@ -57,6 +60,7 @@ export async function finalPhase(input: FinalPhaseInput): Promise<void> {
   if (!signal.aborted && workload.replicaReads !== undefined) {
     session.setPhase('converge');
     const r = await readReplicasUntilConverged(workload.replicaReads, input.cluster, input.nodes, {
+      settings: input.settings,
       sink: recorder,
       // Above every client process id (ids only grow, and the clients are done).
       firstProcess:
@@ -78,9 +82,18 @@ async function readReplicasUntilConverged(
   spec: ReplicaReadsSpec,
   cluster: Cluster,
   nodes: readonly NodeId[],
-  run: { sink: Recorder; firstProcess: number; opTimeoutMs: number; signal: AbortSignal },
+  run: {
+    settings: Record<string, string>;
+    sink: Recorder;
+    firstProcess: number;
+    opTimeoutMs: number;
+    signal: AbortSignal;
+  },
 ): Promise<ReplicaReadsOutcome> {
-  const readers = new Map(nodes.map((n) => [n, spec.client.open(n, cluster.clientAddress(n))]));
+  const context = clientContext(cluster, run.settings);
+  const readers = new Map(
+    nodes.map((n) => [n, spec.client.open(n, cluster.clientAddress(n), context)]),
+  );
   try {
     return await finalReplicaReads({
       nodes,

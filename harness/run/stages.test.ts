@@ -347,6 +347,7 @@ describe('stage 5: final phase', () => {
         nodes: cluster.nodes,
         processes: new ProcessTable(1),
         workload: { finalGenerator: just({ f: 'read', key: 'k' }) },
+        settings: {},
         recoveryS: 0.05,
         opTimeoutS: 1,
         concurrency: 1,
