@@ -12,6 +12,7 @@ import type { RegisterInput, RegisterOutput } from './register.js';
 import {
   describeRegisterOp,
   registerOperation,
+  registerUnobservable,
   registerViability,
   stepRegister,
 } from './register.js';
@@ -85,6 +86,7 @@ export function kvModel(initial: unknown): Model<KvState, KvInput, RegisterOutpu
     partitionKey: (input) => input.key,
     readOnly: (input) => input.f === 'read',
     viability: (ops) => registerViability<KvState>(ops, get),
+    unobservable: registerUnobservable,
     describeOperation: (input, output) => `${input.key}: ${describeRegisterOp(input, output)}`,
     describeState(s) {
       const shown = s.keys

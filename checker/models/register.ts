@@ -50,6 +50,38 @@ export function writes(input: RegisterInput, value: Canon): boolean {
 const NO_KEY = '';
 
 /**
+ * Indeterminate writes and cas (one register, or many by `key`) whose written value nothing
+ * observes: no read with a known output returned it and no cas expects it, on that key. Such an
+ * op never has to take effect, and if it did, the register held its value until the next write
+ * with no operation looking (any op there would have to see that value), so dropping it keeps
+ * the verdict (see Model.unobservable). A value written twice counts as observed if either is.
+ */
+export function registerUnobservable(
+  ops: readonly Operation<RegisterInput & { key?: string }, RegisterOutput>[],
+): (op: Operation<RegisterInput & { key?: string }, RegisterOutput>) => boolean {
+  const seen = new Map<string, Set<Canon>>();
+  const see = (key: string, value: Canon) => {
+    let values = seen.get(key);
+    if (values === undefined) {
+      values = new Set();
+      seen.set(key, values);
+    }
+    values.add(value);
+  };
+  for (const op of ops) {
+    const key = op.input.key ?? NO_KEY;
+    if (op.input.f === 'cas') see(key, op.input.from);
+    else if (op.input.f === 'read' && op.output !== UNKNOWN) see(key, op.output as Canon);
+  }
+  return (op) => {
+    if (op.output !== UNKNOWN) return false;
+    const input = op.input;
+    const written = input.f === 'write' ? input.value : input.f === 'cas' ? input.to : undefined;
+    return written !== undefined && !(seen.get(input.key ?? NO_KEY)?.has(written) ?? false);
+  };
+}
+
+/**
  * Exact pruning for registers, one or many (by `key`): every pending operation with a known
  * output that needs the register to hold a value (a read, a cas) must find it there already,
  * or have an operation that may come before it write that value.
@@ -120,6 +152,7 @@ export function registerModel(initial: unknown): Model<Canon, RegisterInput, Reg
     hash: defaultHash,
     readOnly: (input) => input.f === 'read',
     viability: (ops) => registerViability<Canon>(ops, (state) => state),
+    unobservable: registerUnobservable,
     describeOperation: describeRegisterOp,
     describeState: showCanon,
   };

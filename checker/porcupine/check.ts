@@ -29,13 +29,14 @@ export interface Partition<I, O> {
   key: string;
   /** When several keys had to be searched together (see partitionOperations): all of them. */
   keys?: string[];
-  /** Operations to search, indeterminate read-only ones already dropped. */
+  /** Operations to search, indeterminate read-only and unobservable ones already dropped. */
   ops: Operation<I, O>[];
 }
 
 /**
  * Splits a history into partitions (in order of each key's first operation) and drops
- * indeterminate read-only operations, which can never change what the others observe.
+ * indeterminate read-only operations, which can never change what the others observe, and the
+ * indeterminate operations the model names unobservable (Model.unobservable).
  *
  * A client's operation that returns at the very time its next one is called, on another key,
  * ties the two keys: their order is the client's, which neither key's search alone would see
@@ -89,9 +90,14 @@ export function partitionOperations<S, I, O>(
     part.ops.push(kept[i]!);
   }
   if (byRoot.size === 0) return [{ key: '', ops: [] }];
-  return [...byRoot.values()].map(({ keys, ops: list }) =>
-    keys.length > 1 ? { key: keys[0]!, keys, ops: list } : { key: keys[0]!, ops: list },
-  );
+  return [...byRoot.values()].map(({ keys, ops: all }) => {
+    const unobservable = model.unobservable?.(all);
+    const list =
+      unobservable === undefined
+        ? all
+        : all.filter((op) => op.return !== Number.POSITIVE_INFINITY || !unobservable(op));
+    return keys.length > 1 ? { key: keys[0]!, keys, ops: list } : { key: keys[0]!, ops: list };
+  });
 }
 
 /** Why a check with no operation that returned is "unknown": there is nothing to judge. */

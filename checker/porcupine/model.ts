@@ -18,6 +18,8 @@ export interface CompleteModel<S, I, O> {
   describeState(state: S): string;
   /** The model's exact pruning hook, when it has one. */
   viability: Model<S, I, O>['viability'];
+  /** The model's hook naming indeterminate operations nobody could observe, when it has one. */
+  unobservable: Model<S, I, O>['unobservable'];
 }
 
 /** FNV-1a over UTF-16 code units: a fast 32-bit hash of a string. */
@@ -137,6 +139,7 @@ export function completeModel<S, I, O>(model: Model<S, I, O>): CompleteModel<S, 
       : (i, o) => `${describeValue(i)} -> ${describeValue(o)}`,
     describeState: model.describeState ? (s) => model.describeState!(s) : (s) => describeValue(s),
     viability: model.viability ? (ops) => model.viability!(ops) : undefined,
+    unobservable: model.unobservable ? (ops) => model.unobservable!(ops) : undefined,
   };
 }
 

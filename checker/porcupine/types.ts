@@ -60,6 +60,15 @@ export interface Model<S, I, O> {
    * Return false only when no order of the remaining operations can continue from `state`.
    */
   viability?(ops: readonly Operation<I, O>[]): Viability<S> | undefined;
+  /**
+   * Optional exact simplification, prepared once per partition from its operations: which
+   * indeterminate operations no other operation could ever observe (for a register, a write
+   * whose value no read returned and no cas expected). Such an operation can always be placed
+   * nowhere, and placing it anywhere changes nothing anyone saw, so it is dropped before the
+   * search. It must never change a verdict; it only spares the search the 2^k ways of placing
+   * k unobserved indeterminate writes (what makes a cut-off leader's timed-out writes costly).
+   */
+  unobservable?(ops: readonly Operation<I, O>[]): ((op: Operation<I, O>) => boolean) | undefined;
 }
 
 /**

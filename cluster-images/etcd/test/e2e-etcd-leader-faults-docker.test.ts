@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runTest } from '../../../api/index.js';
+import type { HistoryEvent } from '../../../checker/history/event.js';
+import { readJsonlHistory } from '../../../checker/history/jsonl.js';
+import { pairOperations } from '../../../checker/history/pair.js';
+import { checkLinearizability } from '../../../checker/linearizability.js';
+import { readResults } from '../../../checker/results.js';
+import { etcdSystem } from '../system.js';
+
+const out = mkdtempSync(join(tmpdir(), 'faultline-e2e-etcd-leader-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+/** A 3-node register run on one key with faults aimed at whoever leads when each fault starts. */
+type RunInput = Parameters<typeof runTest>[0];
+const leaderRun = (overrides: Partial<RunInput> & Pick<RunInput, 'name' | 'system' | 'seed'>) =>
+  runTest({
+    backend: 'docker',
+    nodes: 3,
+    workload: { name: 'register', options: { keys: 1 } },
+    concurrency: 6,
+    rate: 150,
+    timeLimit: 12,
+    recovery: 2,
+    opTimeout: 2,
+    out,
+    ...overrides,
+  });
+
+type Nemesis = HistoryEvent & { f: string; value?: unknown; fault?: number; error?: string };
+const nemesisEvents = (events: HistoryEvent[]) =>
+  events.filter((e) => e.process === 'nemesis') as Nemesis[];
+
+describe('etcd read modes under faults aimed at the leader (docker)', () => {
+  it('serializable reads, the leader cut off for 5 s: the old leader answers stale reads (invalid)', async () => {
+    // isolate-leader cuts whoever leads from both others. The majority elects a new leader
+    // after an election timeout (1.5 s, randomised: about 2.5 s in the runs seen) and goes on
+    // committing writes; a serializable range is
+    // answered by the member asked from what it has applied, so the old leader keeps answering
+    // its workers' reads from a state that no longer moves. A read it serves after a majority
+    // write completed cannot include that write: stale, so the history is not linearizable.
+    const r = await leaderRun({
+      name: 'e2e-etcd-serializable-isolated-leader',
+      system: etcdSystem({ reads: 'serializable' }),
+      nemesis: {
+        faults: ['partition'],
+        targets: ['leader'],
+        topologies: ['isolate-leader'],
+        initialQuiet: 2,
+        faultDuration: [5, 5],
+        quiet: [2.5, 2.5],
+      },
+      // Three workers per node, and writes at the cut-off leader (which never commit) give up
+      // after 1 s: its workers spend most of the cut reading, not waiting on writes.
+      concurrency: 9,
+      opTimeout: 1,
+      seed: 1,
+    });
+    const { events } = await readJsonlHistory(join(r.dir, 'history.jsonl'));
+    const nemesis = nemesisEvents(events);
+    const cut = nemesis.find((e) => e.f === 'partition-start');
+    const healed = nemesis.find((e) => e.f === 'partition-stop' && e.fault === cut?.fault);
+    expect(cut?.error).toBeUndefined();
+    // The grudge cut one node from both others: the node that led when the fault began.
+    const grudge = cut?.value as Record<string, string[]>;
+    const isolated = Object.keys(grudge).find((n) => grudge[n]?.length === 2) as string;
+    const observed = events.filter(
+      (e) => e.process === 'observer' && e.f === 'leader' && e.index < (cut?.index ?? 0),
+    );
+    expect(observed.at(-1)?.value, 'the leader observed before the cut').toBe(isolated);
+
+    const ops = pairOperations(events);
+    const nodeOf = (o: (typeof ops)[number]) =>
+      (o.completion as { node?: string } | undefined)?.node;
+    const from = cut?.time ?? 0;
+    const until = (healed as { startedTime?: number } | undefined)?.startedTime ?? 0;
+    const isolatedReads = ops.filter(
+      (o) =>
+        o.f === 'read' &&
+        o.status === 'ok' &&
+        nodeOf(o) === isolated &&
+        o.call > from &&
+        o.return < until,
+    );
+    expect(isolatedReads.length, `reads served by ${isolated} while cut off`).toBeGreaterThan(0);
+    const majorityWrites = ops.filter(
+      (o) =>
+        (o.f === 'write' || o.f === 'cas') &&
+        o.status === 'ok' &&
+        nodeOf(o) !== isolated &&
+        o.call > from &&
+        o.return < until,
+    );
+    expect(majorityWrites.length, 'writes committed by the new leader').toBeGreaterThan(0);
+    const stale = isolatedReads.filter((rd) => majorityWrites.some((w) => w.return < rd.call));
+    expect(stale.length, 'reads by the old leader after a majority write').toBeGreaterThan(0);
+    expect(r.verdict, r.reasons.join('; ')).toBe('invalid');
+  }, 90_000);
+
+  it('serializable reads, leader kills: writes stay linearizable; any anomaly is a stale read', async () => {
+    // What a kill leaves certain: every write and cas goes through Raft, so the history without
+    // its reads is linearizable whatever the timing. Reads served locally are another matter:
+    // a killed leader answers nothing, but once restarted it replays its log and answers
+    // serializable reads from that replay, behind what the cluster has acknowledged (seen with
+    // this seed: reads at the restarted member went 857 → 543 → 412 after n1 had read 857).
+    // Whether a worker's read lands in that window of milliseconds is timing: of 9 runs of
+    // this seed, 6 were valid and 4 invalid. So the test pins the part that is certain: the
+    // verdict is decided (never unknown: both kills were carried out), the writes are
+    // linearizable on their own, and every operation the checker could not place is a read.
+    const r = await leaderRun({
+      name: 'e2e-etcd-serializable-leader-kills',
+      system: etcdSystem({ reads: 'serializable' }),
+      nemesis: {
+        faults: ['kill'],
+        targets: ['leader'],
+        initialQuiet: 2,
+        faultDuration: [2, 2],
+        quiet: [2.5, 2.5],
+      },
+      seed: 1,
+    });
+    const { events } = await readJsonlHistory(join(r.dir, 'history.jsonl'));
+    const kills = nemesisEvents(events).filter((e) => e.f === 'kill');
+    expect(kills.length).toBeGreaterThanOrEqual(2);
+    expect(kills.filter((k) => k.error !== undefined)).toEqual([]);
+    const writes = pairOperations(events).filter((o) => o.f !== 'read');
+    const alone = await checkLinearizability(writes, { model: 'kv', workers: 0 });
+    expect(alone.valid, 'the writes and cas without the reads').toBe(true);
+    const results = await readResults(join(r.dir, 'results.json'));
+    const lin = results.checkers.linearizability as {
+      valid: unknown;
+      partitions?: { evidence?: { stuck?: { description: string }[] } }[];
+    };
+    if (r.verdict === 'invalid') {
+      const stuck = (lin.partitions ?? []).flatMap((p) => p.evidence?.stuck ?? []);
+      expect(stuck.length).toBeGreaterThan(0);
+      for (const op of stuck) expect(op.description).toMatch(/: read → /);
+    } else {
+      expect(r.reasons).toEqual([]);
+      expect(r.verdict).toBe('valid');
+    }
+  }, 90_000);
+
+  it('linearizable reads, partitions, kills and pauses aimed at the leader: valid', async () => {
+    // The mix of the issue's command. Every read and cas goes through Raft (read index at the
+    // leader), so a paused or cut-off leader stops answering instead of answering stale, and
+    // writes it cannot vouch for are info: the checker finds the history linearizable and every
+    // planned fault was carried out (a fault finding no leader would make the verdict unknown).
+    const r = await leaderRun({
+      name: 'e2e-etcd-linearizable-leader-mix',
+      system: etcdSystem(),
+      nemesis: {
+        faults: ['partition', 'kill', 'pause'],
+        targets: ['leader'],
+        topologies: ['isolate-leader'],
+        initialQuiet: 2,
+        faultDuration: [2, 2],
+        quiet: [1.5, 1.5],
+      },
+      timeLimit: 13,
+      seed: 12,
+    });
+    const { events } = await readJsonlHistory(join(r.dir, 'history.jsonl'));
+    const fs = new Set(nemesisEvents(events).map((e) => e.f));
+    for (const f of ['partition-start', 'kill', 'pause']) expect(fs.has(f), f).toBe(true);
+    expect(r.reasons).toEqual([]);
+    expect(r.verdict).toBe('valid');
+  }, 90_000);
+});
