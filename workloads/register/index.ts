@@ -22,7 +22,7 @@ export const registerOptions = z
 export type RegisterOptions = z.output<typeof registerOptions>;
 
 /**
- * `register`: CASPaxos read / write / cas (`/lin/:key`) on a few keys. Write (and cas target)
+ * `register`: read / write / cas through the system's `register` client, on a few keys. Write (and cas target)
  * values are unique across the run: worker t's i-th value is i·threads + t + 1, so a read
  * names exactly the write it saw. A cas expects a recent value (one of the last few rounds of
  * values, across workers) so that a fair share succeeds. Checked for linearizability with the
@@ -30,7 +30,7 @@ export type RegisterOptions = z.output<typeof registerOptions>;
  */
 export const register: WorkloadDefinition<RegisterOptions> = {
   name: 'register',
-  description: 'CASPaxos read/write/cas on a few keys, checked for linearizability (kv model)',
+  description: 'read/write/cas on a few keys, checked for linearizability (kv model)',
   options: registerOptions as z.ZodType<RegisterOptions>,
   build(options, ctx) {
     const keys = Array.from({ length: options.keys }, (_, i) => `r${i}`);
