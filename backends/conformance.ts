@@ -239,6 +239,53 @@ export function describeBackendConformance(
       expect(Math.abs(back)).toBeLessThan(5_000);
     });
 
+    it('adds a node of the pool fresh, removes it (data gone), and adds it again', async () => {
+      const mainId = id;
+      const pooled = await backend.createCluster(clusterOptions('pool', { spares: ['n4'] }));
+      const poolId = id;
+      id = mainId;
+      try {
+        expect([...pooled.nodes]).toEqual(NODES);
+        expect([...pooled.spares]).toEqual(['n4']);
+        const at = (n: NodeId) => new StandinClient(pooled.clientAddress(n));
+        // A spare runs nothing, and node faults on it are refused.
+        expect(await failure(at('n4').health(silenceMs))).not.toBe('answered');
+        await expect(pooled.kill('n4')).rejects.toThrow(/not a member/);
+        await expect(pooled.pause('n4')).rejects.toThrow(/not a member/);
+
+        await pooled.addNode('n4');
+        expect((await at('n4').health()).id).toBe('n4');
+        await expect(pooled.addNode('n4')).rejects.toThrow(/already a member/);
+        // It reaches the others and they reach it, through whatever carries peer traffic.
+        expect((await at('n4').send('n1', N)).echoed).toBe(N);
+        expect((await at('n2').send('n4', N)).echoed).toBe(N);
+        if (can('partition')) {
+          await pooled.partition({ n4: ['n1'], n1: ['n4'] });
+          expect((await at('n4').send('n1', N, { timeoutMs: silenceMs })).echoed).toBe(0);
+          await pooled.heal();
+        }
+        await at('n4').writeFile('token', 'kept-until-removed');
+
+        await pooled.removeNode('n4');
+        expect(await failure(at('n4').health(silenceMs))).not.toBe('answered');
+        await expect(pooled.start('n4')).rejects.toThrow(/not a member/);
+        // healAll leaves a removed node stopped.
+        await pooled.healAll();
+        expect(await failure(at('n4').health(silenceMs))).not.toBe('answered');
+
+        // Added again, it is a fresh node: the data it had is gone.
+        await pooled.addNode('n4');
+        expect(await at('n4').readFile('token')).toBeUndefined();
+        // An initial node can be removed too, and killing a removed node is refused.
+        await pooled.removeNode('n3');
+        await expect(pooled.kill('n3')).rejects.toThrow(/not a member/);
+        expect((await at('n1').health()).id).toBe('n1');
+      } finally {
+        await pooled.teardown();
+      }
+      expect(await options.leftovers(poolId)).toEqual([]);
+    });
+
     it('healAll undoes every fault at once', async () => {
       if (can('kill')) await cluster.kill('n1');
       if (can('pause')) await cluster.pause('n2');

@@ -56,8 +56,19 @@ export interface LaunchContext<Settings = Record<string, string>> {
   listen: HostPort;
   /** Where the node must serve its peers. */
   peerListen: HostPort;
-  /** `peers[p]`: the address by which THIS node reaches peer p (maybe through a proxy). */
+  /**
+   * `peers[p]`: the address by which THIS node reaches member p (maybe through a proxy), for
+   * every member but itself when the launch is made: the initial nodes for a node started with
+   * the cluster; the members at that moment for a node added later.
+   */
   peers: Record<NodeId, HostPort>;
+  /**
+   * The same for every node of the pool (members and spares, itself excluded): where a system
+   * that learns of new members at runtime can reach them. Equal to `peers` without a pool.
+   */
+  pool: Record<NodeId, HostPort>;
+  /** True for a node added to a running cluster (Cluster.addNode), false for an initial one. */
+  joining: boolean;
   /** A folder of its own that survives kills and restarts of the node. */
   dataDir: string;
   settings: Settings;
@@ -100,6 +111,11 @@ export interface ClusterOptions {
   runId: string;
   recipe: SystemRecipe;
   nodes: NodeId[];
+  /**
+   * Nodes provisioned beyond `nodes` (addresses, proxies) but not started: `addNode` starts one
+   * later, fresh, as a joining node. Absent: none.
+   */
+  spares?: NodeId[];
   settings: Record<string, string>;
   /** Node logs go to `${logsDir}/<node>/` (stdout.log, stderr.log), streamed during the run. */
   logsDir: string;
@@ -114,7 +130,10 @@ export interface ClusterOptions {
 }
 
 export interface Cluster {
+  /** The nodes the cluster was created with. */
   readonly nodes: readonly NodeId[];
+  /** The pool beyond them (ClusterOptions.spares): nodes `addNode` can start. */
+  readonly spares: readonly NodeId[];
   /** Where clients connect for `node` (directly, not through the peer proxies). */
   clientAddress(node: NodeId): HostPort;
 
@@ -131,6 +150,18 @@ export interface Cluster {
   setLink(node: NodeId, fault: LinkFault): Promise<void>;
   /** Offset `node`'s wall clock by `offsetMs` (0 resets). Only with the 'clock' capability. */
   setClock(node: NodeId, offsetMs: number): Promise<void>;
+
+  /**
+   * Start a node of the pool that is not running as a member (a spare, or one removed) fresh:
+   * an empty data dir, launched with `joining: true` and the current members as peers.
+   * Resolves when it is healthy. Telling the system it joined is the system's business.
+   */
+  addNode(node: NodeId): Promise<void>;
+  /**
+   * Stop a member for good and delete its data; it goes back to the pool. Node faults on it
+   * are refused until it is added again; healAll leaves it stopped.
+   */
+  removeNode(node: NodeId): Promise<void>;
 
   /** Heal everything: resume paused, start killed, heal partitions, clear links and clocks. */
   healAll(): Promise<void>;

@@ -14,6 +14,8 @@ const ctx: LaunchContext = {
   listen: { host: '127.0.0.1', port: 1 },
   peerListen: { host: '127.0.0.1', port: 2 },
   peers: {},
+  pool: {},
+  joining: false,
   dataDir: '/d',
   settings: {},
 };

@@ -16,6 +16,7 @@ import type { FaultPlan, PlannedFault } from './schema.js';
 /** A cluster that only writes down which primitive was called, when (ms since creation). */
 class FakeCluster implements Cluster {
   readonly nodes = ['n1', 'n2', 'n3'];
+  readonly spares = [];
   readonly calls: { call: string; at: number }[] = [];
   failKill = false;
   private readonly t0 = performance.now();
@@ -31,6 +32,12 @@ class FakeCluster implements Cluster {
   }
   async start(n: NodeId) {
     this.log(`start ${n}`);
+  }
+  async addNode(n: NodeId) {
+    this.log(`add ${n}`);
+  }
+  async removeNode(n: NodeId) {
+    this.log(`remove ${n}`);
   }
   async pause(n: NodeId) {
     this.log(`pause ${n}`);

@@ -101,8 +101,9 @@ interface Slot {
   ip: string;
   net: string; // network container id
   shell: NetShell; // the network container's shell loop
-  container: string; // node container id
+  container: string; // node container id ('' while the node is not a member)
   state: NodeState;
+  member: boolean; // started with the cluster or added, not removed since
   stdout: WriteStream;
   stderr: WriteStream;
   logStream?: NodeJS.ReadableStream;
@@ -211,10 +212,15 @@ export class DockerCluster implements Cluster {
   private readonly healthPollMs: number;
   private netemSupport: NetemSupport = 'absent';
 
+  private peerAddresses: Record<NodeId, HostPort> = {};
+
   private constructor(
     private readonly docker: Dockerode,
     readonly nodes: readonly NodeId[],
+    readonly spares: readonly NodeId[],
     private readonly options: ClusterOptions,
+    private readonly imageRecipe: ImageRecipe,
+    private readonly image: string,
     backendOptions: DockerBackendOptions,
   ) {
     this.healthPollMs = backendOptions.healthPollMs ?? 50;
@@ -227,10 +233,12 @@ export class DockerCluster implements Cluster {
   ): Promise<DockerCluster> {
     checkRunId(options.runId);
     const nodes = [...options.nodes];
+    const spares = [...(options.spares ?? [])];
+    const pool = [...nodes, ...spares];
     if (nodes.length === 0) throw new Error('docker backend: a cluster needs at least one node');
-    if (nodes.length > MAX_NODES) throw new Error(`docker backend: at most ${MAX_NODES} nodes`);
-    if (new Set(nodes).size !== nodes.length) {
-      throw new Error(`docker backend: node names repeat: ${nodes.join(', ')}`);
+    if (pool.length > MAX_NODES) throw new Error(`docker backend: at most ${MAX_NODES} nodes`);
+    if (new Set(pool).size !== pool.length) {
+      throw new Error(`docker backend: node names repeat: ${pool.join(', ')}`);
     }
     const trace = phaseTrace(options.runId);
     const recipeName = options.recipe.name;
@@ -245,19 +253,29 @@ export class DockerCluster implements Cluster {
     const image = await ensureSystemImage(docker, recipeName, imageRecipe, baseImage);
     trace('system image');
 
-    const cluster = new DockerCluster(docker, nodes, options, backendOptions);
+    const cluster = new DockerCluster(
+      docker,
+      nodes,
+      spares,
+      options,
+      imageRecipe,
+      image.tag,
+      backendOptions,
+    );
     try {
       await cluster.createNetwork();
       trace('network');
       const subnet = cluster.subnet!;
-      const peers: Record<NodeId, HostPort> = {};
-      nodes.forEach((n, i) => {
-        peers[n] = { host: subnet.address(i), port: PEER_PORT };
+      pool.forEach((n, i) => {
+        cluster.peerAddresses[n] = { host: subnet.address(i), port: PEER_PORT };
       });
-      // Each node's containers are created and started as one pipeline, all nodes at once.
+      // Each node's containers are created and started as one pipeline, all nodes at once; a
+      // spare gets its network container (its address) now and its node container when added.
       await Promise.all(
-        nodes.map(async (node, index) => {
-          await cluster.createNode(node, index, peers, imageRecipe, image.tag, tools.tag, trace);
+        pool.map(async (node, index) => {
+          await cluster.createNet(node, index, tools.tag, trace);
+          if (!nodes.includes(node)) return cluster.waitAgent(node);
+          await cluster.createNodeContainer(node, nodes, false);
           trace(`${node} created, net started`);
           await Promise.all([
             cluster.waitAgent(node).then(() => trace(`${node} agent`)),
@@ -303,12 +321,10 @@ export class DockerCluster implements Cluster {
     throw new Error('docker backend: no free /24 in 10.213.0.0/16 for the run network');
   }
 
-  private async createNode(
+  /** The node's network container (its address, iptables and tc), started; its log files. */
+  private async createNet(
     node: NodeId,
     index: number,
-    peers: Record<NodeId, HostPort>,
-    imageRecipe: ImageRecipe,
-    image: string,
     toolsImage: string,
     trace: (what: string) => void,
   ): Promise<void> {
@@ -354,6 +370,7 @@ export class DockerCluster implements Cluster {
       shell,
       container: '',
       state: 'down',
+      member: false,
       stdout: createWriteStream(join(logDir, 'stdout.log'), { flags: 'a' }),
       stderr: createWriteStream(join(logDir, 'stderr.log'), { flags: 'a' }),
       rules: '',
@@ -363,19 +380,37 @@ export class DockerCluster implements Cluster {
       qdisc: [],
     };
     this.slots.set(node, slot);
-    // The network container starts while the node's own container is being created.
-    const netStarted = net.start().then(() => trace(`${node} net container started`));
-    netStarted.catch(() => undefined);
-    const ownPeers = { ...peers };
-    delete ownPeers[node];
+    await net.start();
+    trace(`${node} net container started`);
+  }
+
+  /**
+   * The node's own container (created, not started), in its network container's namespace,
+   * launched with `members` as its peers; the node becomes a member. Its data lives in the
+   * container, so a new container is a fresh node.
+   */
+  private async createNodeContainer(
+    node: NodeId,
+    members: readonly NodeId[],
+    joining: boolean,
+  ): Promise<void> {
+    const { runId } = this.options;
+    const slot = this.slot(node);
+    const ip = slot.ip;
+    const pool = { ...this.peerAddresses };
+    delete pool[node];
+    const peers = Object.fromEntries(Object.entries(pool).filter(([p]) => members.includes(p)));
     const ctx = {
       node,
       listen: { host: ip, port: CLIENT_PORT },
       peerListen: { host: ip, port: PEER_PORT },
-      peers: ownPeers,
+      peers,
+      pool,
+      joining,
       dataDir: `/data/${node}`,
       settings: this.options.settings,
     };
+    const imageRecipe = this.imageRecipe;
     // The system's own command in the image, or its local one with host paths mapped.
     const ownLaunch = this.options.recipe.docker?.launch;
     const launch =
@@ -389,20 +424,48 @@ export class DockerCluster implements Cluster {
     };
     const container = await this.docker.createContainer({
       name: nameOf(runId, node, 'node'),
-      Image: image,
+      Image: this.image,
       Cmd: [launch.command, ...launch.args],
       Entrypoint: [],
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      Labels: labels('node'),
+      Labels: { ...runLabels(runId), [LABEL.node]: node, [LABEL.role]: 'node' },
       WorkingDir: '/',
       HostConfig: {
-        NetworkMode: `container:${net.id}`,
-        VolumesFrom: [net.id],
+        NetworkMode: `container:${slot.net}`,
+        VolumesFrom: [slot.net],
       },
     });
     slot.container = container.id;
-    trace(`${node} node container created`);
-    await netStarted;
+    slot.member = true;
+  }
+
+  /** The members now: started with the cluster or added, not removed. */
+  private members(): NodeId[] {
+    return [...this.slots.values()].filter((s) => s.member).map((s) => s.node);
+  }
+
+  async addNode(node: NodeId): Promise<void> {
+    this.live();
+    if (this.slot(node).member) throw new Error(`node ${node} is already a member`);
+    await this.createNodeContainer(node, [...this.members(), node], true);
+    await this.startNode(node);
+  }
+
+  async removeNode(node: NodeId): Promise<void> {
+    this.live();
+    const slot = this.member(node);
+    await this.kill(node);
+    await idempotent(() => this.docker.getContainer(slot.container).remove({ force: true }));
+    slot.container = '';
+    slot.member = false;
+  }
+
+  /** The slot of a member: node faults on a spare or removed node are refused. */
+  private member(node: NodeId): Slot {
+    const s = this.slot(node);
+    if (!s.member)
+      throw new Error(`node ${node} is not a member of the cluster now (add it first)`);
+    return s;
   }
 
   /**
@@ -446,7 +509,7 @@ export class DockerCluster implements Cluster {
 
   async kill(node: NodeId): Promise<void> {
     this.live();
-    const slot = this.slot(node);
+    const slot = this.member(node);
     if (slot.state === 'down') return;
     const c = this.docker.getContainer(slot.container);
     await idempotent(() => c.kill({ signal: 'SIGKILL' }));
@@ -458,13 +521,13 @@ export class DockerCluster implements Cluster {
 
   async start(node: NodeId): Promise<void> {
     this.live();
-    if (this.slot(node).state !== 'down') return;
+    if (this.member(node).state !== 'down') return;
     await this.startNode(node);
   }
 
   async pause(node: NodeId): Promise<void> {
     this.live();
-    const slot = this.slot(node);
+    const slot = this.member(node);
     if (slot.state === 'paused') return;
     if (slot.state !== 'up') throw new Error(`cannot pause node ${node}: it is down`);
     await this.docker.getContainer(slot.container).pause();
@@ -473,7 +536,7 @@ export class DockerCluster implements Cluster {
 
   async resume(node: NodeId): Promise<void> {
     this.live();
-    const slot = this.slot(node);
+    const slot = this.member(node);
     if (slot.state !== 'paused') return;
     await idempotent(() => this.docker.getContainer(slot.container).unpause());
     slot.state = 'up';
@@ -566,7 +629,9 @@ export class DockerCluster implements Cluster {
     );
     await this.heal();
     await Promise.all(
-      [...this.slots.values()].map((s) => (s.state === 'down' ? this.start(s.node) : undefined)),
+      [...this.slots.values()].map((s) =>
+        s.member && s.state === 'down' ? this.start(s.node) : undefined,
+      ),
     );
   }
 

@@ -62,10 +62,13 @@ export function createLocalBackend(options: LocalBackendOptions = {}): Backend {
 }
 
 interface NodeSlot {
-  process: NodeProcess;
+  /** Absent for a node of the pool never started (the launch is made when it is added). */
+  process: NodeProcess | undefined;
   client: HostPort;
   peer: HostPort;
   dataDir: string;
+  /** Started with the cluster or added, and not removed since. */
+  member: boolean;
 }
 
 /** A cluster of child processes on loopback whose peer traffic goes through a ProxyMesh. */
@@ -76,6 +79,7 @@ export class LocalCluster implements Cluster {
 
   private constructor(
     readonly nodes: readonly NodeId[],
+    readonly spares: readonly NodeId[],
     private readonly options: ClusterOptions,
     private readonly mesh: ProxyMesh,
     private readonly registryDir: string,
@@ -91,9 +95,11 @@ export class LocalCluster implements Cluster {
   ): Promise<LocalCluster> {
     checkRunId(options.runId);
     const nodes = [...options.nodes];
+    const spares = [...(options.spares ?? [])];
+    const pool = [...nodes, ...spares];
     if (nodes.length === 0) throw new Error('local backend: a cluster needs at least one node');
-    if (new Set(nodes).size !== nodes.length) {
-      throw new Error(`local backend: node names repeat: ${nodes.join(', ')}`);
+    if (new Set(pool).size !== pool.length) {
+      throw new Error(`local backend: node names repeat: ${pool.join(', ')}`);
     }
     const host = backendOptions.host ?? '127.0.0.1';
     const ownsDataDir = backendOptions.dataRoot === undefined;
@@ -106,7 +112,7 @@ export class LocalCluster implements Cluster {
     // when a connection arrives.
     const slots = new Map<NodeId, NodeSlot>();
     const mesh = await ProxyMesh.create({
-      nodes,
+      nodes: pool,
       host,
       target: (node) => {
         const slot = slots.get(node);
@@ -117,6 +123,7 @@ export class LocalCluster implements Cluster {
     });
     const cluster = new LocalCluster(
       nodes,
+      spares,
       options,
       mesh,
       registryDir,
@@ -131,30 +138,21 @@ export class LocalCluster implements Cluster {
           avoid.add(p);
         }
       }
-      const ports = await reservePorts(nodes.length * 2, {
+      const ports = await reservePorts(pool.length * 2, {
         host,
         avoid,
         startHint: hashString(options.runId),
       });
-      nodes.forEach((node, i) => {
+      pool.forEach((node, i) => {
         const client = { host, port: ports[2 * i]! };
         const peer = { host, port: ports[2 * i + 1]! };
         const dataDir = join(runDataDir, node);
-        mkdirSync(dataDir, { recursive: true });
-        const launch = options.recipe.launch({
-          node,
-          listen: client,
-          peerListen: peer,
-          peers: mesh.peersFor(node),
-          dataDir,
-          settings: options.settings,
-        });
-        const proc = new NodeProcess(node, launch, join(options.logsDir, node), options.runId);
-        slots.set(node, { process: proc, client, peer, dataDir });
+        slots.set(node, { process: undefined, client, peer, dataDir, member: false });
       });
       for (const [node, slot] of slots) cluster.slots.set(node, slot);
+      for (const node of nodes) cluster.launchNode(node, nodes, false);
       cluster.saveRegistry();
-      for (const slot of slots.values()) slot.process.spawn();
+      for (const node of nodes) cluster.slot(node).process?.spawn();
       cluster.saveRegistry();
       await Promise.all(nodes.map((n) => cluster.waitHealthy(n)));
     } catch (err) {
@@ -162,6 +160,58 @@ export class LocalCluster implements Cluster {
       throw err;
     }
     return cluster;
+  }
+
+  /** Makes `node`'s process (not yet spawned) with a fresh data dir, as a member. */
+  private launchNode(node: NodeId, members: readonly NodeId[], joining: boolean): NodeProcess {
+    const slot = this.slot(node);
+    rmSync(slot.dataDir, { recursive: true, force: true });
+    mkdirSync(slot.dataDir, { recursive: true });
+    const pool = this.mesh.peersFor(node);
+    const peers = Object.fromEntries(
+      Object.entries(pool).filter(([p]) => p !== node && members.includes(p)),
+    );
+    const launch = this.options.recipe.launch({
+      node,
+      listen: slot.client,
+      peerListen: slot.peer,
+      peers,
+      pool,
+      joining,
+      dataDir: slot.dataDir,
+      settings: this.options.settings,
+    });
+    slot.process = new NodeProcess(
+      node,
+      launch,
+      join(this.options.logsDir, node),
+      this.options.runId,
+    );
+    slot.member = true;
+    return slot.process;
+  }
+
+  /** The members now: started with the cluster or added, not removed. */
+  private members(): NodeId[] {
+    return [...this.slots].filter(([, s]) => s.member).map(([n]) => n);
+  }
+
+  async addNode(node: NodeId): Promise<void> {
+    this.live();
+    if (this.slot(node).member) throw new Error(`node ${node} is already a member`);
+    const proc = this.launchNode(node, [...this.members(), node], true);
+    proc.spawn();
+    this.saveRegistry();
+    await this.waitHealthy(node);
+  }
+
+  async removeNode(node: NodeId): Promise<void> {
+    this.live();
+    const slot = this.member(node);
+    await slot.process?.kill();
+    slot.member = false;
+    rmSync(slot.dataDir, { recursive: true, force: true });
+    this.saveRegistry();
   }
 
   clientAddress(node: NodeId): HostPort {
@@ -175,25 +225,25 @@ export class LocalCluster implements Cluster {
 
   /** The pid (= process group id) of the node's current process, if it runs (local only). */
   pid(node: NodeId): number | undefined {
-    return this.slot(node).process.pid;
+    return this.slot(node).process?.pid;
   }
 
   /** Every pid this cluster has started and not yet seen exit (local only; for tests). */
   pids(): number[] {
     return [...this.slots.values()].flatMap((s) =>
-      s.process.pid === undefined ? [] : [s.process.pid],
+      s.process?.pid === undefined ? [] : [s.process.pid],
     );
   }
 
   async kill(node: NodeId): Promise<void> {
     this.live();
-    await this.slot(node).process.kill();
+    await this.member(node).process.kill();
     this.saveRegistry();
   }
 
   async start(node: NodeId): Promise<void> {
     this.live();
-    const slot = this.slot(node);
+    const slot = this.member(node);
     if (slot.process.state !== 'down') return;
     slot.process.spawn();
     this.saveRegistry();
@@ -202,12 +252,12 @@ export class LocalCluster implements Cluster {
 
   async pause(node: NodeId): Promise<void> {
     this.live();
-    this.slot(node).process.pause();
+    this.member(node).process.pause();
   }
 
   async resume(node: NodeId): Promise<void> {
     this.live();
-    this.slot(node).process.resume();
+    this.member(node).process.resume();
   }
 
   async partition(grudge: Grudge): Promise<void> {
@@ -242,12 +292,14 @@ export class LocalCluster implements Cluster {
     this.live();
     this.mesh.setGrudge({});
     this.mesh.clearLinks();
-    for (const slot of this.slots.values()) {
-      if (slot.process.state === 'paused') slot.process.resume();
+    const members = this.members();
+    for (const node of members) {
+      const proc = this.member(node).process;
+      if (proc.state === 'paused') proc.resume();
     }
     await Promise.all(
-      [...this.slots.keys()].map((node) =>
-        this.slot(node).process.state === 'down' ? this.start(node) : Promise.resolve(),
+      members.map((node) =>
+        this.member(node).process.state === 'down' ? this.start(node) : Promise.resolve(),
       ),
     );
   }
@@ -261,11 +313,11 @@ export class LocalCluster implements Cluster {
     this.tornDown = true;
     const errors: string[] = [];
     await Promise.all(
-      [...this.slots.values()].map(async (s) => {
+      [...this.slots].map(async ([node, s]) => {
         try {
-          await s.process.kill();
+          await s.process?.kill();
         } catch (err) {
-          errors.push(`kill ${s.process.node}: ${String(err)}`);
+          errors.push(`kill ${node}: ${String(err)}`);
         }
       }),
     );
@@ -285,7 +337,7 @@ export class LocalCluster implements Cluster {
   }
 
   private async waitHealthy(node: NodeId): Promise<void> {
-    const slot = this.slot(node);
+    const slot = this.member(node);
     const deadline = performance.now() + this.options.startTimeoutMs;
     const signal = this.options.signal;
     for (;;) {
@@ -329,7 +381,7 @@ export class LocalCluster implements Cluster {
       ownsDataRoot: this.ownsDataDir,
     };
     for (const [node, s] of this.slots) {
-      entry.nodes[node] = s.process.pid ?? null;
+      entry.nodes[node] = s.process?.pid ?? null;
       entry.clientPorts[node] = s.client.port;
       entry.peerPorts[node] = s.peer.port;
     }
@@ -339,9 +391,20 @@ export class LocalCluster implements Cluster {
   private slot(node: NodeId): NodeSlot {
     const s = this.slots.get(node);
     if (s === undefined) {
-      throw new Error(`unknown node ${JSON.stringify(node)} (nodes: ${this.nodes.join(', ')})`);
+      throw new Error(
+        `unknown node ${JSON.stringify(node)} (nodes: ${[...this.nodes, ...this.spares].join(', ')})`,
+      );
     }
     return s;
+  }
+
+  /** The slot of a member (its process made): node faults on a spare or removed node are refused. */
+  private member(node: NodeId): NodeSlot & { process: NodeProcess } {
+    const s = this.slot(node);
+    if (!s.member || s.process === undefined) {
+      throw new Error(`node ${node} is not a member of the cluster now (add it first)`);
+    }
+    return s as NodeSlot & { process: NodeProcess };
   }
 
   private live(): void {

@@ -26,7 +26,8 @@ export function standinRecipe(
   return {
     name: 'standin',
     clockFaults: true,
-    launch: ({ node, listen, peerListen, peers, dataDir }) => ({
+    // Every node of the pool is a peer (`pool`), so a node added later is reached as any other.
+    launch: ({ node, listen, peerListen, pool, dataDir }) => ({
       command,
       args: [
         script,
@@ -37,7 +38,7 @@ export function standinRecipe(
         '--peer-listen',
         `${peerListen.host}:${peerListen.port}`,
         '--peers',
-        Object.entries(peers)
+        Object.entries(pool)
           .map(([p, a]) => `${p}=${a.host}:${a.port}`)
           .join(','),
         '--data-dir',

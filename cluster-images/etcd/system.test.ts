@@ -222,6 +222,8 @@ describe('etcd system', () => {
       listen: { host: '10.0.0.12', port: 8000 },
       peerListen: { host: '10.0.0.12', port: 8001 },
       peers: { n1: { host: '10.0.0.11', port: 8001 }, n3: { host: '10.0.0.13', port: 8001 } },
+      pool: { n1: { host: '10.0.0.11', port: 8001 }, n3: { host: '10.0.0.13', port: 8001 } },
+      joining: false,
       dataDir: '/data/n2',
       settings: { 'election-timeout': '2000' },
     });

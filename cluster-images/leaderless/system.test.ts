@@ -29,6 +29,8 @@ describe('leaderless recipe', () => {
       listen: { host: '127.0.0.1', port: 1001 },
       peerListen: { host: '127.0.0.1', port: 2001 },
       peers: { n2: { host: '127.0.0.1', port: 3002 }, n3: { host: '::1', port: 3003 } },
+      pool: { n2: { host: '127.0.0.1', port: 3002 }, n3: { host: '::1', port: 3003 } },
+      joining: false,
       dataDir: '/data/n1',
       settings: { r: '1', fsync: 'never' },
     });

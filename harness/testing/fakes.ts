@@ -85,7 +85,14 @@ export function fakeBackend(
       };
       return {
         nodes: options.nodes,
+        spares: [],
         clientAddress: (node): HostPort => ({ host: 'fake', port: options.nodes.indexOf(node) }),
+        async addNode(node) {
+          throw new Error(`the fake cluster has no pool (${node})`);
+        },
+        async removeNode(node) {
+          throw new Error(`the fake cluster has no pool (${node})`);
+        },
         async kill(node) {
           step(`kill ${node}`);
           world.killed.add(node);
