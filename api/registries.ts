@@ -3,6 +3,7 @@ import { createLocalBackend } from '../backends/local/local-backend.js';
 import etcdSerializable from '../cluster-images/etcd/serializable.js';
 import etcd from '../cluster-images/etcd/system.js';
 import leaderless from '../cluster-images/leaderless/system.js';
+import redis from '../cluster-images/redis/system.js';
 import type { Backend } from '../core/cluster.js';
 import type { NemesisDriver } from '../core/nemesis.js';
 import { isSystemDefinition, type SystemDefinition } from '../core/system.js';
@@ -26,6 +27,7 @@ const BUILT_IN_SYSTEM_MODULES: readonly { path: string; default: unknown }[] = [
   { path: 'cluster-images/leaderless/system.ts', default: leaderless },
   { path: 'cluster-images/etcd/system.ts', default: etcd },
   { path: 'cluster-images/etcd/serializable.ts', default: etcdSerializable },
+  { path: 'cluster-images/redis/system.ts', default: redis },
 ];
 
 function builtInSystems(): Map<string, SystemDefinition> {

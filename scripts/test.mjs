@@ -41,6 +41,8 @@ if (built) {
   step('docker engine', 'sh', ['scripts/ensure-docker.sh']);
   // The etcd system's tests run the host's etcd 3.4 in containers: install it when absent (as root).
   step('etcd', 'sh', ['scripts/ensure-etcd.sh']);
+  // Likewise Redis 7 and its Sentinel, for the `redis` system.
+  step('redis', 'sh', ['scripts/ensure-redis.sh']);
   const report = join(outDir, 'vitest.json');
   // Counted from scripts/vitest-outcomes.mjs's records, not from the JSON report: there a test
   // whose beforeAll threw is merely "skipped" (scripts/count-results.mjs says what counts how).
