@@ -212,6 +212,10 @@ export const registerRun: RegisterCommand = (program: Command, { io, setExit }) 
     )
     .option('--backend <name>', 'where the nodes run (default local)')
     .option('--nodes <n>', 'number of nodes (default 5)')
+    .option(
+      '--max-nodes <n>',
+      'nodes in the pool, started only when the membership fault adds one (default: --nodes)',
+    )
     .option('--workload <name>', 'the workload, listed below (default register)')
     .option('--workload-opt <key=value>', 'a workload option (repeatable)', collect)
     .option('--nemesis <faults>', 'comma-separated fault kinds, listed below (or none)')

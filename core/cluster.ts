@@ -136,6 +136,8 @@ export interface Cluster {
   readonly spares: readonly NodeId[];
   /** Where clients connect for `node` (directly, not through the peer proxies). */
   clientAddress(node: NodeId): HostPort;
+  /** Where `node` serves its peers (its `peerListen`; the local backend's proxies sit in front). */
+  peerAddress(node: NodeId): HostPort;
 
   /** SIGKILL the node (its whole process group / container). */
   kill(node: NodeId): Promise<void>;

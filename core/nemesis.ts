@@ -14,6 +14,23 @@ export interface SystemFeatures {
    * Absent: it cannot.
    */
   leader?: boolean;
+  /** The system can change its membership at runtime (its `membership` hooks). Absent: it cannot. */
+  membership?: boolean;
+}
+
+/**
+ * Membership changes as the nemesis drives them (the runner builds this from the system's
+ * membership hooks and the cluster's pool): who is a member now, who could join, and the two
+ * changes, each resolving once the system accepted it and the node started or stopped.
+ */
+export interface MembershipIO {
+  members(): readonly NodeId[];
+  /** Nodes of the pool not running as members (spares, and members removed earlier). */
+  spares(): readonly NodeId[];
+  /** The fewest members the system must keep. */
+  readonly minMembers: number;
+  join(node: NodeId): Promise<void>;
+  leave(node: NodeId): Promise<void>;
 }
 
 /** A system feature a fault needs, and how to say (after "the <name> system ") that it lacks it. */
@@ -33,6 +50,13 @@ export interface FaultStartContext {
    * see nemesis/executor.ts) or when the system cannot say (no `leader` hook).
    */
   leader(): Promise<NodeId>;
+  /** Membership now, for the membership fault (absent: the system's membership is fixed). */
+  membership?: MembershipIO;
+}
+
+/** What a fault's step may use besides the cluster's primitives. */
+export interface FaultActContext {
+  membership?: MembershipIO;
 }
 
 /** Half of a fault: the event it records (`f` comes from the kind's `events`) and what it does. */
@@ -43,7 +67,7 @@ export interface FaultStep {
    * Calls the cluster's primitives. A rejection is recorded as the event's `error` and the plan
    * goes on, so it must not leave work running behind it (await every primitive it starts).
    */
-  act(cluster: Cluster): Promise<void>;
+  act(cluster: Cluster, context: FaultActContext): Promise<void>;
 }
 
 /** The values a zod shape parses to. */
@@ -145,6 +169,8 @@ export interface NemesisIO {
    * system has no such hook: faults aimed at the leader then fail (refused before the run).
    */
   leader?(): Promise<NodeId | undefined>;
+  /** How the system changes membership (absent: it cannot; membership faults are refused before the run). */
+  membership?: MembershipIO;
 }
 
 /**

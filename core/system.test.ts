@@ -123,8 +123,13 @@ describe('defineSystem', () => {
       signal: new AbortController().signal,
     };
     expect(await s.leader?.(view)).toBe('n2');
-    await s.membership?.join(view, 'n3');
-    await s.membership?.leave(view, 'n1');
+    const members = {
+      ...view,
+      members: ['n1', 'n2'],
+      peerAddress: () => ({ host: 'h', port: 2 }),
+    };
+    await s.membership?.join(members, 'n3', async () => {});
+    await s.membership?.leave(members, 'n1', async () => {});
     expect(joined).toEqual(['+n3', '-n1']);
   });
 

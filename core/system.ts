@@ -12,13 +12,25 @@ import type {
 } from './cluster.js';
 
 /**
- * How a system changes its membership at runtime: a node that is running but not yet a member
- * joins; a member leaves. Each resolves once the system has accepted the change (not once data
- * has moved). For the membership fault; a system without it cannot take that fault.
+ * How a system changes its membership at runtime, for the membership fault (a system without it
+ * cannot take that fault). Each resolves once the system has accepted the change (not once data
+ * has moved); a rejection is recorded as the fault's error.
  */
 export interface MembershipHooks {
-  join(cluster: ClusterView, node: NodeId): Promise<void>;
-  leave(cluster: ClusterView, node: NodeId): Promise<void>;
+  /**
+   * Make `node` (not running: a spare, or a node removed earlier) a member. `start()` starts it
+   * fresh (empty data, launched with `joining: true` and the members as peers) and resolves once
+   * it is healthy: call it when the system wants, e.g. after announcing the member (etcd's
+   * member add) or before telling the others about it (a gossip store).
+   */
+  join(cluster: MembershipView, node: NodeId, start: () => Promise<void>): Promise<void>;
+  /**
+   * Take member `node` out. `stop()` stops it for good and deletes its data: call it once the
+   * system has let the node go (or first, for a system that notices departures itself).
+   */
+  leave(cluster: MembershipView, node: NodeId, stop: () => Promise<void>): Promise<void>;
+  /** The fewest members the system must keep (the fault never shrinks below). Default: 2. */
+  minMembers?(settings: Readonly<Record<string, string>>, initialNodes: number): number;
 }
 
 /** What a system's `leader` hook is shown of the running cluster. */
@@ -26,6 +38,14 @@ export interface ClusterView {
   nodes: readonly NodeId[];
   clientAddress(node: NodeId): HostPort;
   signal: AbortSignal;
+}
+
+/** What the membership hooks are shown: the members now, and where each node serves its peers. */
+export interface MembershipView extends ClusterView {
+  /** The members now (before the change), in node order. */
+  members: readonly NodeId[];
+  /** Where `node` serves its peers (its `peerListen`). */
+  peerAddress(node: NodeId): HostPort;
 }
 
 /**
@@ -149,7 +169,7 @@ const configShape = z.strictObject({
   healthy: fn,
   replicationFactor: fn.optional(),
   leader: fn.optional(),
-  membership: z.strictObject({ join: fn, leave: fn }).optional(),
+  membership: z.strictObject({ join: fn, leave: fn, minMembers: fn.optional() }).optional(),
   preflight: fn.optional(),
 });
 

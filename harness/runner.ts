@@ -177,6 +177,7 @@ async function runStages(
       cluster,
       nemesis: deps.nemesis,
       system: prepared.system,
+      settings: spec.settings,
       plan,
       workload,
       timeLimitS: spec.timeLimit,

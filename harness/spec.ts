@@ -55,6 +55,11 @@ export const testSpecSchema = z
      */
     systemFrom: z.string().min(1).optional(),
     nodes: z.number().int('expected a whole number of nodes').min(1).max(64).default(5),
+    /**
+     * The pool: nodes n(nodes+1)..n(maxNodes) are provisioned but not started, for the
+     * membership fault to add (absent: no pool).
+     */
+    maxNodes: z.number().int('expected a whole number of nodes').min(1).max(64).optional(),
     backend: z.string().min(1).default('local'),
     workload: workloadSpecSchema.default({ name: 'register', options: {} }),
     nemesis: nemesisSpecSchema.default(nemesisSpecSchema.parse({})),
@@ -73,7 +78,11 @@ export const testSpecSchema = z
     settings: settingsSchema.default({}),
     evidence: evidenceSchema.default({ minOkOps: 10, minOkOpsPerKey: 1 }),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.maxNodes === undefined || s.maxNodes >= s.nodes, {
+    path: ['maxNodes'],
+    message: 'expected at least as many as nodes (the pool holds the initial nodes too)',
+  });
 
 /**
  * What a config file may write: the schema's input, with the workload's short form typed, and
@@ -206,6 +215,7 @@ export interface RunFlags {
   system?: string;
   backend?: string;
   nodes?: string;
+  maxNodes?: string;
   workload?: string;
   workloadOpt?: string[];
   nemesis?: string;
@@ -317,6 +327,7 @@ export function specFromFlags(flags: RunFlags, base: unknown = {}): unknown {
     systemFrom: flags.system !== undefined ? undefined : b.systemFrom,
     backend: flags.backend ?? b.backend,
     nodes: num(flags.nodes) ?? b.nodes,
+    maxNodes: num(flags.maxNodes) ?? b.maxNodes,
     workload,
     nemesis,
     concurrency: num(flags.concurrency) ?? b.concurrency,

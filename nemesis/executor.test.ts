@@ -26,6 +26,9 @@ class FakeCluster implements Cluster {
   clientAddress(): { host: string; port: number } {
     return { host: '127.0.0.1', port: 1 };
   }
+  peerAddress(): { host: string; port: number } {
+    return { host: '127.0.0.1', port: 2 };
+  }
   async kill(n: NodeId) {
     this.log(`kill ${n}`);
     if (this.failKill) throw new Error(`cannot kill ${n}`);
@@ -405,6 +408,7 @@ describe('the events the executor records, as the timeline reads them', () => {
     pause: { kind: 'pause', target: 'one', nodes: ['n1'] },
     link: { kind: 'link', target: 'one', nodes: ['n1'], link: { delayMs: 5 } },
     clock: { kind: 'clock', target: 'one', offsets: { n1: 100 } },
+    membership: { kind: 'membership', change: 'grow', pick: 0 },
   };
   it.each(Object.entries(one))('%s: the stop event is what closingEventFor gives', async (_, f) => {
     const t = io();

@@ -1,5 +1,5 @@
 import type { Cluster, NodeId } from '../core/cluster.js';
-import type { FaultKind, FaultStartContext, FaultStep } from '../core/nemesis.js';
+import type { FaultKind, FaultStartContext, FaultStep, MembershipIO } from '../core/nemesis.js';
 import type { BUILTIN_KINDS } from './kinds/index.js';
 import { loose } from './plan.js';
 import type {
@@ -43,6 +43,8 @@ export interface NemesisIO {
    * run engine). Absent: faults aimed at the leader fail (the runner refuses them beforehand).
    */
   leader?(): Promise<NodeId | undefined>;
+  /** The system's membership changes (absent: membership faults fail; refused beforehand). */
+  membership?: MembershipIO;
 }
 
 export interface NemesisOutcome {
@@ -138,7 +140,7 @@ async function perform(
   let error = skip?.error;
   if (skip === undefined) {
     try {
-      await step.act(cluster);
+      await step.act(cluster, io.membership === undefined ? {} : { membership: io.membership });
     } catch (e) {
       error = errorText(e);
     }
@@ -189,6 +191,7 @@ export async function runNemesis<K extends readonly AnyFaultKind[] = typeof BUIL
         nodes: plan.nodes,
         leader: () => leaderBy(io, plan.nodes, startAt + (entry.durationMs / 2) * NS_PER_MS),
       };
+      if (io.membership !== undefined) context.membership = io.membership;
       try {
         fault = (await kind.resolve(fault, context)) as LoosePlannedFault;
       } catch (e) {

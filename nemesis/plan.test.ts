@@ -73,6 +73,9 @@ describe('planFaults', () => {
           expect(spec.faults).toContain(fault.kind);
           if (fault.kind === 'partition') {
             expect(spec.topologies).toContain(fault.topology);
+          } else if (fault.kind === 'membership') {
+            // The node is chosen at the start, among the members or the pool then.
+            expect(fault.node).toBeUndefined();
           } else {
             expect(spec.targets).toContain(fault.target);
             const hit = fault.kind === 'clock' ? Object.keys(fault.offsets) : fault.nodes;

@@ -348,6 +348,13 @@ describe("the builtin kinds' table", () => {
         colour: '#ffd59b',
       },
       { kind: 'link', open: 'link-start', close: 'link-stop', label: 'link', colour: '#a8e0d0' },
+      {
+        kind: 'membership',
+        open: 'membership-start',
+        close: 'membership-stop',
+        label: 'membership',
+        colour: '#f5c2e7',
+      },
     ]);
   });
 });

@@ -497,6 +497,10 @@ export class DockerCluster implements Cluster {
     return { host: this.slot(node).ip, port: CLIENT_PORT };
   }
 
+  peerAddress(node: NodeId): HostPort {
+    return { host: this.slot(node).ip, port: PEER_PORT };
+  }
+
   /** The node container's id (docker only; for tests). */
   containerId(node: NodeId): string {
     return this.slot(node).container;

@@ -218,6 +218,10 @@ export class LocalCluster implements Cluster {
     return { ...this.slot(node).client };
   }
 
+  peerAddress(node: NodeId): HostPort {
+    return { ...this.slot(node).peer };
+  }
+
   /** The node's data dir (local backend only). */
   dataDir(node: NodeId): string {
     return this.slot(node).dataDir;

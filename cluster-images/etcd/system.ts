@@ -4,7 +4,12 @@ import type { ClientFactory, Op } from '../../core/client.js';
 import { ErrorRegistry, hasCode, OpError } from '../../core/client.js';
 import type { HostPort, NodeId } from '../../core/cluster.js';
 import { HttpJsonClient, HttpStatusError } from '../../core/http-json.js';
-import type { ClusterView, SystemDefinition } from '../../core/system.js';
+import type {
+  ClusterView,
+  MembershipHooks,
+  MembershipView,
+  SystemDefinition,
+} from '../../core/system.js';
 import { defineSystem } from '../../core/system.js';
 
 /**
@@ -406,6 +411,96 @@ async function etcdLeader(cluster: ClusterView): Promise<NodeId | undefined> {
   return undefined;
 }
 
+interface MemberList {
+  members?: { ID?: string; name?: string; peerURLs?: string[] }[];
+}
+
+/** How long a reconfiguration is asked again while etcd calls the cluster unhealthy. */
+const RECONFIG_PATIENCE_MS = 10_000;
+
+/**
+ * A member add or remove, asked again every 250 ms (up to RECONFIG_PATIENCE_MS) while etcd
+ * refuses it as "unhealthy cluster": etcd checks that a reconfiguration leaves a quorum of
+ * members that have been connected for 5 s, so right after a start or a membership change it
+ * refuses; a refusal changes nothing, so asking again cannot apply it twice.
+ */
+async function reconfigure(
+  view: MembershipView,
+  not: NodeId,
+  path: string,
+  body: unknown,
+): Promise<unknown> {
+  const until = Date.now() + RECONFIG_PATIENCE_MS;
+  for (;;) {
+    try {
+      return await callAnyMember(view, not, path, body);
+    } catch (e) {
+      const unhealthy = e instanceof Error && /unhealthy cluster/.test(e.message);
+      if (!unhealthy || Date.now() >= until || view.signal.aborted) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/**
+ * One gateway call to the first member (in order, skipping `not`) that answers; rejects with
+ * every member's error when none does.
+ */
+async function callAnyMember(
+  view: MembershipView,
+  not: NodeId | undefined,
+  path: string,
+  body: unknown,
+): Promise<unknown> {
+  const errors: string[] = [];
+  for (const node of view.members) {
+    if (node === not) continue;
+    const c = new HttpJsonClient(view.clientAddress(node));
+    try {
+      return await c.call(
+        'POST',
+        path,
+        body,
+        AbortSignal.any([view.signal, AbortSignal.timeout(3000)]),
+      );
+    } catch (e) {
+      errors.push(`${node}: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      c.close();
+    }
+  }
+  throw new Error(`${path}: no member answered (${errors.join('; ')})`);
+}
+
+/**
+ * Runtime membership through etcd's cluster API, in the order etcd requires: a node joins by
+ * `member/add` of its peer URL first (the cluster then expects it), then it starts with
+ * `--initial-cluster-state existing` and the members as its initial cluster; a node leaves by
+ * `member/remove` of its id (asked of another member), then it is stopped and its data deleted.
+ * At least 2 members are kept: with one, a restart of that member is an outage of everything.
+ */
+const etcdMembership: MembershipHooks = {
+  async join(view, node, start) {
+    await reconfigure(view, node, '/v3/cluster/member/add', {
+      peerURLs: [url(view.peerAddress(node))],
+    });
+    await start();
+  },
+  async leave(view, node, stop) {
+    const list = (await callAnyMember(
+      view,
+      node,
+      '/v3/cluster/member/list',
+      {},
+    )) as MemberList | null;
+    const id = list?.members?.find((m) => m.name === node)?.ID;
+    if (id === undefined) throw new Error(`member/list names no member ${node}`);
+    await reconfigure(view, node, '/v3/cluster/member/remove', { ID: id });
+    await stop();
+  },
+  minMembers: () => 2,
+};
+
 /**
  * etcd as a faultline system. `reads` picks the register client's read mode for a test
  * (`etcdSystem({ reads: 'serializable' })` as `defineTest({ system })` or a module's default
@@ -419,7 +514,7 @@ export function etcdSystem(options: { reads?: EtcdReadMode } = {}): SystemDefini
     docker: {
       // Debian's etcd is a Go program linked against libc only (cgo): ldd lists what to copy.
       image: { binaries: [ETCD_BINARY] },
-      launch({ node, listen, peerListen, peers, dataDir, settings }) {
+      launch({ node, listen, peerListen, peers, joining, dataDir, settings }) {
         const all: Record<NodeId, HostPort> = { ...peers, [node]: peerListen };
         const initialCluster = Object.entries(all)
           .sort(([a], [b]) => a.localeCompare(b))
@@ -440,8 +535,9 @@ export function etcdSystem(options: { reads?: EtcdReadMode } = {}): SystemDefini
           url(all[node] ?? peerListen),
           '--initial-cluster',
           initialCluster,
+          // A node added to a running cluster (after its member add) joins the existing one.
           '--initial-cluster-state',
-          'new',
+          joining ? 'existing' : 'new',
           '--heartbeat-interval',
           String(settings['heartbeat-interval']),
           '--election-timeout',
@@ -482,6 +578,7 @@ export function etcdSystem(options: { reads?: EtcdReadMode } = {}): SystemDefini
       'replica-set': etcdReplicaSetClient,
     },
     leader: etcdLeader,
+    membership: etcdMembership,
     preflight() {
       return existsSync(ETCD_BINARY)
         ? undefined

@@ -34,7 +34,7 @@ export function nodeStderrTails(logsDir: string, nodes: readonly NodeId[], lines
 }
 
 export interface ClusterUpInput {
-  prepared: Pick<Prepared, 'backend' | 'recipe' | 'nodes' | 'rng'>;
+  prepared: Pick<Prepared, 'backend' | 'recipe' | 'nodes' | 'spares' | 'rng'>;
   runId: string;
   settings: Record<string, string>;
   logsDir: string;
@@ -47,12 +47,13 @@ export interface ClusterUpInput {
  * that does not come up is a ClusterStartError carrying the nodes' own last words.
  */
 export async function clusterUp(input: ClusterUpInput): Promise<Cluster> {
-  const { backend, recipe, nodes, rng } = input.prepared;
+  const { backend, recipe, nodes, spares, rng } = input.prepared;
   try {
     return await backend.createCluster({
       runId: input.runId,
       recipe,
       nodes,
+      ...(spares.length > 0 ? { spares } : {}),
       settings: input.settings,
       logsDir: input.logsDir,
       startTimeoutMs: input.startTimeoutMs,

@@ -1,8 +1,8 @@
 import type { Client, Op } from '../../core/client.js';
 import type { Cluster, NodeId } from '../../core/cluster.js';
-import type { NemesisDriver, NemesisIO } from '../../core/nemesis.js';
+import type { MembershipIO, NemesisDriver, NemesisIO } from '../../core/nemesis.js';
 import type { Rng } from '../../core/random.js';
-import type { SystemDefinition } from '../../core/system.js';
+import type { MembershipHooks, MembershipView, SystemDefinition } from '../../core/system.js';
 import type { Gen } from '../../generators/index.js';
 import { stagger, timeLimit } from '../../generators/index.js';
 import type { Workload } from '../../workloads/index.js';
@@ -47,8 +47,13 @@ export interface MainPhaseInput {
   drive: Drive;
   cluster: Cluster;
   nemesis: NemesisDriver;
-  /** The system under test: its `leader` hook, when it has one, tells the nemesis who leads. */
-  system?: Pick<SystemDefinition, 'leader'>;
+  /**
+   * The system under test: its `leader` hook, when it has one, tells the nemesis who leads; its
+   * `membership` hooks carry out membership faults.
+   */
+  system?: Pick<SystemDefinition, 'leader' | 'membership'>;
+  /** The run's system settings (for the membership hooks' minimum). */
+  settings?: Record<string, string>;
   plan: unknown;
   workload: Pick<Workload, 'generator'>;
   timeLimitS: number;
@@ -76,12 +81,21 @@ export async function mainPhase(input: MainPhaseInput): Promise<void> {
   const system = input.system;
   if (system?.leader !== undefined) {
     // Faults aimed at the leader ask the system at their start; stopping the nemesis stops that too.
+    // Every node of the pool: one added by a membership fault may lead.
     io.leader = () =>
       system.leader?.({
-        nodes: cluster.nodes,
+        nodes: [...cluster.nodes, ...cluster.spares],
         clientAddress: (node) => cluster.clientAddress(node),
         signal: nemesisStop.signal,
       }) ?? Promise.resolve(undefined);
+  }
+  if (system?.membership !== undefined) {
+    io.membership = membershipIO(
+      system.membership,
+      cluster,
+      input.settings ?? {},
+      nemesisStop.signal,
+    );
   }
   const nemesisRun = input.nemesis.run(input.plan, cluster, io).catch((e: unknown) => {
     session.recordNemesis({
@@ -103,4 +117,41 @@ export async function mainPhase(input: MainPhaseInput): Promise<void> {
     session.signal.removeEventListener('abort', stopNemesis);
     await nemesisRun;
   }
+}
+
+/** The fewest members a system keeps when its membership hooks do not say. */
+export const DEFAULT_MIN_MEMBERS = 2;
+
+/**
+ * Membership changes for the nemesis: the system's hooks, given the members now and the start or
+ * stop of the node in the cluster's pool. The member set changes only once a hook resolved.
+ */
+export function membershipIO(
+  hooks: MembershipHooks,
+  cluster: Cluster,
+  settings: Record<string, string>,
+  signal: AbortSignal,
+): MembershipIO {
+  const pool = [...cluster.nodes, ...cluster.spares];
+  const members = new Set<NodeId>(cluster.nodes);
+  const view = (): MembershipView => ({
+    nodes: cluster.nodes,
+    members: pool.filter((n) => members.has(n)),
+    clientAddress: (node) => cluster.clientAddress(node),
+    peerAddress: (node) => cluster.peerAddress(node),
+    signal,
+  });
+  return {
+    members: () => pool.filter((n) => members.has(n)),
+    spares: () => pool.filter((n) => !members.has(n)),
+    minMembers: hooks.minMembers?.(settings, cluster.nodes.length) ?? DEFAULT_MIN_MEMBERS,
+    async join(node) {
+      await hooks.join(view(), node, () => cluster.addNode(node));
+      members.add(node);
+    },
+    async leave(node) {
+      await hooks.leave(view(), node, () => cluster.removeNode(node));
+      members.delete(node);
+    },
+  };
 }

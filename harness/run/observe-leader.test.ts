@@ -5,6 +5,7 @@ import { observeLeader } from './observe-leader.js';
 
 const cluster = {
   nodes: ['n1', 'n2', 'n3'],
+  spares: [] as string[],
   clientAddress: (node: string) => ({ host: '127.0.0.1', port: Number(node.slice(1)) }),
 };
 

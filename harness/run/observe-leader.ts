@@ -21,7 +21,7 @@ export interface LeaderObserver {
 
 export interface ObserveLeaderInput {
   system: Pick<SystemDefinition, 'leader'>;
-  cluster: Pick<Cluster, 'nodes' | 'clientAddress'>;
+  cluster: Pick<Cluster, 'nodes' | 'spares' | 'clientAddress'>;
   recorder: Pick<Recorder, 'record'>;
   /** Between the end of one call and the next (default 500 ms). */
   intervalMs?: number;
@@ -70,7 +70,8 @@ export function observeLeader(input: ObserveLeaderInput): LeaderObserver | undef
       const answer = Promise.resolve()
         .then(() =>
           hook({
-            nodes: input.cluster.nodes,
+            // Every node of the pool: one added by a membership fault may lead.
+            nodes: [...input.cluster.nodes, ...input.cluster.spares],
             clientAddress: (node) => input.cluster.clientAddress(node),
             signal: call.signal,
           }),

@@ -78,6 +78,7 @@ export function prepare(spec: ResolvedSpec, deps: RunDeps) {
     name: recipe.name,
     clockFaults: recipe.clockFaults,
     leader: system.leader !== undefined,
+    membership: system.membership !== undefined,
   };
   const problems =
     deps.nemesis.unsupported?.(spec.nemesis, backend, features) ??
@@ -94,12 +95,14 @@ export function prepare(spec: ResolvedSpec, deps: RunDeps) {
     );
   }
   const nodes = nodeNames(spec.nodes);
+  // The pool beyond the initial nodes, for membership faults to add.
+  const spares = nodeNames(spec.maxNodes ?? spec.nodes).slice(spec.nodes);
   const rng = new Rng(spec.seed);
   const workload = buildWorkload(spec, deps, system);
   const plan = deps.nemesis.plan(spec.nemesis, nodes, rng.fork('nemesis'), spec.timeLimit * 1000);
   const shortfall = deps.nemesis.shortfall?.(spec.nemesis, plan);
   if (shortfall !== undefined) throw new RunSetupError(shortfall);
-  return { backend, system, recipe, workload, nodes, rng, plan };
+  return { backend, system, recipe, workload, nodes, spares, rng, plan };
 }
 
 export type Prepared = ReturnType<typeof prepare>;

@@ -87,6 +87,7 @@ export function fakeBackend(
         nodes: options.nodes,
         spares: [],
         clientAddress: (node): HostPort => ({ host: 'fake', port: options.nodes.indexOf(node) }),
+        peerAddress: (node): HostPort => ({ host: 'fake-peer', port: options.nodes.indexOf(node) }),
         async addNode(node) {
           throw new Error(`the fake cluster has no pool (${node})`);
         },

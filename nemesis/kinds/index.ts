@@ -2,6 +2,7 @@ import { createFaultKinds } from '../registry.js';
 import { clock } from './clock.js';
 import { kill } from './kill.js';
 import { link } from './link.js';
+import { membership } from './membership.js';
 import { partition } from './partition.js';
 import { pause } from './pause.js';
 
@@ -10,7 +11,7 @@ import { pause } from './pause.js';
  * value, see core/nemesis.ts) and one entry here; everything else is derived from this list.
  * The order is the order of the spec's `faults` enum in messages.
  */
-export const BUILTIN_KINDS = [partition, kill, pause, clock, link] as const;
+export const BUILTIN_KINDS = [partition, kill, pause, clock, link, membership] as const;
 
 export const BUILTIN_FAULT_KINDS = createFaultKinds(BUILTIN_KINDS);
 
@@ -18,4 +19,4 @@ export const BUILTIN_FAULT_KINDS = createFaultKinds(BUILTIN_KINDS);
 export const BUILTIN_FAULT_STYLES = BUILTIN_FAULT_KINDS.styles;
 
 export * from './shared.js';
-export { clock, kill, link, partition, pause };
+export { clock, kill, link, membership, partition, pause };
