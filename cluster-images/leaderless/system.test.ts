@@ -35,6 +35,10 @@ describe('leaderless recipe', () => {
       settings: { r: '1', fsync: 'never' },
     });
     expect(launch.command).toBe(process.execPath);
+    // A secret of the definition's own is given in the environment unless the settings name one
+    // (leaderlessSystem() makes one per definition), never on the command line.
+    expect(launch.env.LEADERLESS_CLUSTER_SECRET).toMatch(/^[0-9a-f]{32}$/);
+    expect(launch.args).not.toContain('--cluster-secret');
     expect(launch.args).toEqual([
       '/x/leaderless.js',
       '--id',
@@ -52,6 +56,18 @@ describe('leaderless recipe', () => {
       '--fsync',
       'never',
     ]);
+    const given = leaderlessRecipe('/x/leaderless.js').launch({
+      node: 'n1',
+      listen: { host: '127.0.0.1', port: 1001 },
+      peerListen: { host: '127.0.0.1', port: 2001 },
+      peers: {},
+      pool: {},
+      joining: false,
+      dataDir: '/data/n1',
+      settings: { 'cluster-secret': 'mine' },
+    });
+    expect(given.args.filter((a) => a === '--cluster-secret')).toHaveLength(1);
+    expect(given.args.at(-1)).toBe('mine');
   });
 });
 
@@ -65,6 +81,19 @@ describe('leaderless error classification', () => {
     expect(leaderlessErrors.classify(new HttpStatusError(400, {})).type).toBe('fail');
     expect(leaderlessErrors.classify(err('ECONNREFUSED')).type).toBe('fail');
     expect(leaderlessErrors.classify(new HttpStatusError(503, {})).type).toBe('info');
+    expect(
+      leaderlessErrors.classify(
+        new HttpStatusError(503, { error: 'timed out', outcome: 'unknown' }),
+      ).type,
+    ).toBe('info');
+    // Refused at the node's connection or body limits, before anything was read: not applied.
+    expect(
+      leaderlessErrors.classify(new HttpStatusError(503, { error: 'busy', outcome: 'failed' })),
+    ).toEqual({
+      type: 'fail',
+      error: 'refused: node at its limits: http-503: HTTP 503: busy',
+      unavailable: true,
+    });
     expect(leaderlessErrors.classify(new HttpStatusError(500, {})).type).toBe('info');
     expect(leaderlessErrors.classify(err('ECONNRESET')).type).toBe('info');
     expect(leaderlessErrors.classify(new Error('anything else'))).toEqual({

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { dirname } from 'node:path';
@@ -29,10 +30,21 @@ const hostPort = (a: HostPort) =>
 /**
  * Which leaderless answers mean "certainly not applied": every 4xx (the store documents 409 cas
  * precondition failed, 412 too few replicas so nothing was sent, 400/404/405/413 rejected), and a
- * refused connection (the request never reached the node). 5xx, resets and timeouts stay unknown.
- * 412 and a refused connection are the store being unavailable; 409 is an answer.
+ * refused connection (the request never reached the node), and a 503 whose body says
+ * `outcome: "failed"` (the node refused it before reading it: too many connections, or no room
+ * for its body). Other 5xx, resets and timeouts stay unknown. 412, the refusing 503 and a refused
+ * connection are the store being unavailable; 409 is an answer.
  */
 export const leaderlessErrors = new ErrorRegistry([
+  {
+    name: 'refused: node at its limits',
+    type: 'fail',
+    unavailable: true,
+    match: (e) =>
+      e instanceof HttpStatusError &&
+      e.status === 503 &&
+      (e.body as { outcome?: unknown } | null)?.outcome === 'failed',
+  },
   {
     name: 'cas precondition failed',
     type: 'fail',
@@ -429,6 +441,11 @@ export const leaderlessSettings = z.strictObject({
   'suspect-timeout': count(1).optional(),
   'phi-threshold': z.coerce.number().positive().optional(),
   'max-body': count(1).optional(),
+  'max-connections': count(1).optional(),
+  'max-buffered': count(64).optional(),
+  'read-timeout': count(10).optional(),
+  /** Peers' shared secret; by default a random one per definition, i.e. per harness process. */
+  'cluster-secret': z.string().min(1).optional(),
   'log-level': z.enum(['debug', 'info', 'warn']).optional(),
 });
 
@@ -438,6 +455,10 @@ export const leaderlessSettings = z.strictObject({
  * bundle's folder copied into the docker image, and the named client APIs.
  */
 export function leaderlessSystem(binary = leaderlessBinary()): SystemDefinition {
+  // Every node launched through this definition shares it (a harness process makes the built-in
+  // definition once), so peers authenticate each other and nothing else on the machine can pose
+  // as a member. Given in the environment, not the command line, which `ps` shows to anyone.
+  const runSecret = randomBytes(16).toString('hex');
   return defineSystem({
     name: 'leaderless',
     settings: leaderlessSettings,
@@ -461,7 +482,9 @@ export function leaderlessSystem(binary = leaderlessBinary()): SystemDefinition 
           dataDir,
         ];
         for (const [k, v] of Object.entries(given)) args.push(`--${k}`, v);
-        return { command: process.execPath, args, env: {} };
+        const env: Record<string, string> =
+          given['cluster-secret'] === undefined ? { LEADERLESS_CLUSTER_SECRET: runSecret } : {};
+        return { command: process.execPath, args, env };
       },
     },
     // The bundle is one folder; the local launch's host paths are mapped onto /opt/leaderless.

@@ -82,3 +82,29 @@ describe('parseConfig', () => {
     expect(errorOf(base, { LEADERLESS_VNODES: '0' })).toMatch(/--vnodes/);
   });
 });
+
+describe('peer and client limits settings', () => {
+  it('reads the cluster secret and the client port bounds, with their defaults', () => {
+    expect(parseConfig(base, {})).toMatchObject({
+      clusterSecret: undefined,
+      maxConnections: 2048,
+      maxBufferedBytes: 64 * 1024 * 1024,
+      readTimeoutMs: 10_000,
+    });
+    const c = parseConfig([...base, '--max-connections', '10', '--read-timeout', '500'], {
+      LEADERLESS_CLUSTER_SECRET: 'swordfish',
+      LEADERLESS_MAX_BUFFERED: '2000000',
+    });
+    expect(c).toMatchObject({
+      clusterSecret: 'swordfish',
+      maxConnections: 10,
+      maxBufferedBytes: 2_000_000,
+      readTimeoutMs: 500,
+    });
+  });
+
+  it('refuses a buffer budget smaller than the largest body, and an empty secret', () => {
+    expect(errorOf([...base, '--max-buffered', '1000'])).toMatch(/--max-buffered/);
+    expect(errorOf([...base, '--cluster-secret', ''])).toMatch(/--cluster-secret/);
+  });
+});

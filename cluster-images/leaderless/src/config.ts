@@ -38,6 +38,14 @@ export interface Config {
   suspectTimeoutMs: number;
   phiThreshold: number;
   maxBodyBytes: number;
+  /** Most open client connections. */
+  maxConnections: number;
+  /** Most request-body bytes all client connections may hold together. */
+  maxBufferedBytes: number;
+  /** Longest a started client request may take to arrive (ms). */
+  readTimeoutMs: number;
+  /** Shared secret peers must prove in their handshake (undefined: peers are not authenticated). */
+  clusterSecret: string | undefined;
   logLevel: 'debug' | 'info' | 'warn';
 }
 
@@ -66,6 +74,12 @@ export const SETTINGS = {
   'suspect-timeout': 'ms without a fresh heartbeat before a peer is suspected (default 2000)',
   'phi-threshold': 'phi-accrual suspicion threshold (default 8)',
   'max-body': 'largest accepted HTTP body in bytes (default 1048576)',
+  'max-connections': 'most open client connections; more are answered 503 (default 2048)',
+  'max-buffered':
+    'most request-body bytes all client connections hold together; more: 503 (default 67108864)',
+  'read-timeout': 'ms a started client request may take to arrive; then 408 (default 10000)',
+  'cluster-secret':
+    'shared secret peers prove in their handshake (HMAC); unset = no authentication',
   'log-level': 'debug | info | warn (default info)',
 } as const;
 
@@ -85,9 +99,13 @@ const hostPort = z.string().transform((s, ctx): HostPort => {
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 });
 
-const nodeIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'node ids are 1-64 of [A-Za-z0-9_.-]');
+/** Most members of a cluster (gossip tables are bounded by it too). */
+export const MAX_MEMBERS = 256;
+
+/** What a node id looks like (peers' handshakes and gossip are checked against it too). */
+export const NODE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+const nodeIdSchema = z.string().regex(NODE_ID_PATTERN, 'node ids are 1-64 of [A-Za-z0-9_.-]');
 
 const peersSchema = z.string().transform((s, ctx) => {
   const out = new Map<NodeId, HostPort>();
@@ -148,6 +166,10 @@ const fields = {
   'suspect-timeout': int(50, 600_000),
   'phi-threshold': z.string().transform(Number).pipe(z.number().min(0.5).max(100)),
   'max-body': int(64, 1 << 30),
+  'max-connections': int(1, 1_000_000),
+  'max-buffered': int(64, 2 ** 40),
+  'read-timeout': int(10, 3_600_000),
+  'cluster-secret': z.string().min(1).max(4096),
   'log-level': z.enum(['debug', 'info', 'warn']),
 } satisfies Record<Flag, z.ZodType>;
 
@@ -191,8 +213,18 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   const majority = String(Math.floor(n / 2) + 1);
   const r = get('r', majority);
   const w = get('w', majority);
+  if (members.length > MAX_MEMBERS) {
+    throw new ConfigError(`--peers: at most ${MAX_MEMBERS} members (got ${members.length})`);
+  }
   if (r > n) throw new ConfigError(`--r ${r}: larger than --n ${n}`);
   if (w > n) throw new ConfigError(`--w ${w}: larger than --n ${n}`);
+  const maxBodyBytes = get('max-body', '1048576');
+  const maxBufferedBytes = get('max-buffered', String(64 * 1024 * 1024));
+  if (maxBufferedBytes < maxBodyBytes) {
+    throw new ConfigError(
+      `--max-buffered ${maxBufferedBytes}: smaller than --max-body ${maxBodyBytes} (no largest body could be read)`,
+    );
+  }
   return {
     id,
     listen: get('listen', ''),
@@ -215,7 +247,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     gossipIntervalMs: get('gossip-interval', '200'),
     suspectTimeoutMs: get('suspect-timeout', '2000'),
     phiThreshold: get('phi-threshold', '8'),
-    maxBodyBytes: get('max-body', '1048576'),
+    maxBodyBytes,
+    maxConnections: get('max-connections', '2048'),
+    maxBufferedBytes,
+    readTimeoutMs: get('read-timeout', '10000'),
+    clusterSecret: raw.has('cluster-secret') ? get('cluster-secret', '') : undefined,
     logLevel: get('log-level', 'info'),
   };
 }

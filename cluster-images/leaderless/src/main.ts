@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     self: cfg.id,
     peers: cfg.peers,
     listen: cfg.peerListen,
+    ...(cfg.clusterSecret === undefined ? {} : { secret: cfg.clusterSecret }),
     handler: (from, body) => {
       if (!node) throw new Error('starting');
       return node.handlePeer(from, body);
@@ -85,6 +86,9 @@ async function main(): Promise<void> {
   const server: LeanHttpServer = createHttpServer({
     api: node,
     maxBodyBytes: cfg.maxBodyBytes,
+    maxConnections: cfg.maxConnections,
+    maxBufferedBytes: cfg.maxBufferedBytes,
+    readTimeoutMs: cfg.readTimeoutMs,
     log,
   });
   try {
@@ -103,7 +107,8 @@ async function main(): Promise<void> {
     `up ${Math.round(performance.now())} ms after process start (main ${Math.round(performance.now() - t0)} ms, ` +
       `replica open ${Math.round(tOpened - tConfig)} ms): clients ${cfg.listen.host}:${cfg.listen.port}, ` +
       `peers ${cfg.peerListen.host}:${cfg.peerListen.port}, members ${cfg.members.join(',')}, ` +
-      `n=${cfg.n} r=${cfg.r} w=${cfg.w} conflict=${cfg.conflict} storage=${cfg.storage} fsync=${cfg.fsync}`,
+      `n=${cfg.n} r=${cfg.r} w=${cfg.w} conflict=${cfg.conflict} storage=${cfg.storage} fsync=${cfg.fsync} ` +
+      `peer authentication ${cfg.clusterSecret === undefined ? 'off' : 'on'}`,
   );
 
   let closing = false;

@@ -135,3 +135,62 @@ describe('a 3-node cluster', () => {
     expect(b.output.join('')).toMatch(/disconnecting/);
   });
 });
+
+describe('hostile input at the peer and client ports', () => {
+  it('stores a value at the nesting limit on every acceptor, without dropping peer links', async () => {
+    const [a, b] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
+    let value: unknown = 'leaf';
+    for (let i = 0; i < 64; i++) value = i % 2 ? [value] : { k: value };
+    const put = await call(a, 'PUT', '/lin/deep', { value });
+    expect(put.status).toBe(200);
+    expect((await call(b, 'GET', '/lin/deep')).body.value).toEqual(value);
+    expect(cluster.nodes.map((n) => n.output.join('')).join('')).not.toMatch(/invalid request/);
+  });
+
+  it('is not wedged by a forged gossip frame claiming far-future generations', async () => {
+    const [a] = cluster.nodes as [(typeof cluster.nodes)[0]];
+    const frame = (msg: unknown) => {
+      const json = Buffer.from(JSON.stringify(msg));
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(json.length);
+      return Buffer.concat([head, json]);
+    };
+    // As n2: a hello, then gossip claiming the largest generations that pass validation.
+    const sock = net.connect(a.peerPort, '127.0.0.1');
+    sock.on('error', () => {});
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    const gen = Number.MAX_SAFE_INTEGER;
+    sock.write(frame({ t: 'hello', v: 1, from: 'n2', to: 'n1' }));
+    sock.write(
+      frame({
+        t: 'req',
+        id: 1,
+        body: {
+          t: 'gossip',
+          hb: [
+            ['n2', gen, 1],
+            ['n3', gen, 1],
+          ],
+        },
+      }),
+    );
+    sock.write(
+      frame({
+        t: 'req',
+        id: 2,
+        body: {
+          t: 'gossip',
+          hb: [
+            ['n2', 1e308, 1],
+            ['n3', 1e308, 1],
+          ],
+        },
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 3000)); // longer than the 2 s suspect timeout
+    sock.destroy();
+    const view = await status(a);
+    expect(Object.values(view.members).every((m) => m.healthy)).toBe(true);
+    expect((await call(a, 'PUT', '/lin/after-forgery', { value: 1 })).status).toBe(200);
+  });
+});

@@ -5,6 +5,14 @@
  * advanced for suspectTimeoutMs, or earlier when the phi-accrual level (exponential model of the
  * observed inter-arrival times) passes phiThreshold. The generation (start time) makes a
  * restarted node's fresh counter win over its old one.
+ *
+ * Whose word counts: a member's own report about itself (the entry for X in a table X sent us)
+ * is authoritative and replaces what we hold for X, even a higher generation or counter, so a
+ * forged or garbled claim about X lasts only until X next talks to us. Second-hand reports (Y
+ * about X) may only advance X's counter within the generation X itself last announced to us;
+ * before X has spoken to us they may introduce a newer generation. Failure detection keeps
+ * working through relays (a live X keeps advancing its counter in every relayed table), while
+ * no relay can pin X to a heartbeat X can never beat.
  */
 export interface Heartbeat {
   gen: number;
@@ -15,7 +23,12 @@ interface Entry {
   hb: Heartbeat;
   lastChange: number;
   intervals: number[];
+  /** hb.gen was announced by the member itself (second-hand reports cannot change it). */
+  firstHand: boolean;
 }
+
+/** Heartbeat fields are safe non-negative integers (anything else is dropped as garbage). */
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 export interface MemberView {
   status: 'self' | 'up' | 'suspect';
@@ -37,7 +50,12 @@ export class Membership {
     private readonly suspectTimeoutMs: number,
     private readonly phiThreshold: number,
   ) {
-    this.table.set(self, { hb: { gen: Date.now(), n: 0 }, lastChange: Date.now(), intervals: [] });
+    this.table.set(self, {
+      hb: { gen: Date.now(), n: 0 },
+      lastChange: Date.now(),
+      intervals: [],
+      firstHand: true,
+    });
   }
 
   /** Advances our own heartbeat; returns the table to gossip. */
@@ -52,27 +70,51 @@ export class Membership {
     return Object.fromEntries([...this.table].map(([id, e]) => [id, e.hb]));
   }
 
-  /** Merges a gossiped table; unknown ids are ignored (static membership). */
-  merge(remote: Record<string, Heartbeat>): void {
+  /**
+   * Merges a table gossiped by `from` (the authenticated sender); unknown ids are ignored (static
+   * membership). See the class comment for whose word counts.
+   */
+  merge(remote: Record<string, Heartbeat>, from: string): void {
     const now = Date.now();
     for (const [id, hb] of Object.entries(remote)) {
       if (id === this.self || !this.members.includes(id)) continue;
+      if (!isCount(hb.gen) || !isCount(hb.n)) continue;
       const cur = this.table.get(id);
+      const firstHand = id === from;
       if (!cur) {
-        this.table.set(id, { hb, lastChange: now, intervals: [] });
+        this.table.set(id, {
+          hb: { gen: hb.gen, n: hb.n },
+          lastChange: now,
+          intervals: [],
+          firstHand,
+        });
         continue;
       }
-      if (hb.gen > cur.hb.gen || (hb.gen === cur.hb.gen && hb.n > cur.hb.n)) {
-        if (hb.gen === cur.hb.gen) {
-          cur.intervals.push(now - cur.lastChange);
-          if (cur.intervals.length > WINDOW) cur.intervals.shift();
-        } else {
-          cur.intervals = [];
+      const sameGen = hb.gen === cur.hb.gen;
+      const advances = hb.gen > cur.hb.gen || (sameGen && hb.n > cur.hb.n);
+      if (firstHand) {
+        if (sameGen && hb.n === cur.hb.n) {
+          cur.firstHand = true;
+          continue;
         }
-        cur.hb = hb;
-        cur.lastChange = now;
+        // Its own word wins even when it is lower than what we held (a forged or stale claim).
+        this.advance(cur, hb, now, sameGen && hb.n > cur.hb.n);
+        cur.firstHand = true;
+      } else if (advances && (!cur.firstHand || sameGen)) {
+        this.advance(cur, hb, now, sameGen);
       }
     }
+  }
+
+  private advance(cur: Entry, hb: Heartbeat, now: number, sameRun: boolean): void {
+    if (sameRun) {
+      cur.intervals.push(now - cur.lastChange);
+      if (cur.intervals.length > WINDOW) cur.intervals.shift();
+    } else {
+      cur.intervals = [];
+    }
+    cur.hb = { gen: hb.gen, n: hb.n };
+    cur.lastChange = now;
   }
 
   phi(id: string): number {

@@ -3,6 +3,7 @@
  * here before it touches state; a request that fails validation gets the peer disconnected.
  */
 import { z } from 'zod';
+import { MAX_MEMBERS, NODE_ID_PATTERN } from '../config.js';
 import {
   AcceptReplySchema,
   NodeIdSchema,
@@ -45,10 +46,21 @@ export function batches<T extends { state: unknown }>(items: readonly T[]): T[][
 }
 const Key = z.string().max(4096);
 
+/**
+ * One gossiped heartbeat `[node id, generation, counter]`: an id as `--id` allows, and safe
+ * non-negative integers (a generation is a start time in ms, a counter counts gossip rounds).
+ */
+const HeartbeatSchema = z.tuple([
+  z.string().regex(NODE_ID_PATTERN),
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+]);
+const HeartbeatTableSchema = z.array(HeartbeatSchema).max(MAX_MEMBERS);
+
 export const PeerRequestSchema = z.discriminatedUnion('t', [
   z.object({
     t: z.literal('gossip'),
-    hb: z.array(z.tuple([NodeIdSchema, z.number(), z.number()])).max(1024),
+    hb: HeartbeatTableSchema,
   }),
   /** Join these states into the store, or hold them as hints for `hintFor` (sloppy quorum). */
   z.object({
@@ -74,9 +86,7 @@ export const PeerRequestSchema = z.discriminatedUnion('t', [
 ]);
 export type PeerRequest = z.infer<typeof PeerRequestSchema>;
 
-export const GossipReplySchema = z.object({
-  hb: z.array(z.tuple([NodeIdSchema, z.number(), z.number()])).max(1024),
-});
+export const GossipReplySchema = z.object({ hb: HeartbeatTableSchema });
 export const MergeReplySchema = z.object({ ok: z.literal(true) });
 export const GetReplySchema = z.object({ state: StateSchema.nullable() });
 export const PaxosReplySchema = z.union([PrepareReplySchema, AcceptReplySchema]);

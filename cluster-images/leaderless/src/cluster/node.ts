@@ -156,7 +156,10 @@ export class StoreNode implements StoreApi {
   private async serve(from: string, req: PeerRequest): Promise<unknown> {
     switch (req.t) {
       case 'gossip':
-        this.membership.merge(Object.fromEntries(req.hb.map(([id, gen, n]) => [id, { gen, n }])));
+        this.membership.merge(
+          Object.fromEntries(req.hb.map(([id, gen, n]) => [id, { gen, n }])),
+          from,
+        );
         return { hb: this.heartbeatsWire() };
       case 'merge':
         await this.applyLocal(req.items, req.hintFor);
@@ -584,7 +587,10 @@ export class StoreNode implements StoreApi {
           this.cfg.gossipIntervalMs * 4,
         ),
       );
-      this.membership.merge(Object.fromEntries(reply.hb.map(([id, gen, n]) => [id, { gen, n }])));
+      this.membership.merge(
+        Object.fromEntries(reply.hb.map(([id, gen, n]) => [id, { gen, n }])),
+        peer,
+      );
     } catch {
       // Gossip is best effort: a missing answer is what the failure detector measures.
     }
@@ -758,6 +764,7 @@ export class StoreNode implements StoreApi {
         indexPending: this.index.counts().pending,
       },
       readRepairsSent: this.repairs.sent,
+      peerConnections: (({ links: _links, ...rest }) => rest)(this.transport.stats()),
       storage: { ...this.replica.stats() },
     };
   }

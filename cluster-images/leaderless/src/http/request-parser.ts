@@ -6,7 +6,8 @@
  *   400 malformed request line, header field or content-length;
  *   411 a transfer-encoding (chunked request bodies are not supported: send content-length);
  *   413 a body larger than the limit;   431 a head larger than the limit;
- *   505 an HTTP version other than 1.0 or 1.1.
+ *   505 an HTTP version other than 1.0 or 1.1;
+ *   503 the server's budget for bodies in transit has no room for this one (see admitBody).
  * After an error the byte stream cannot be resynchronised: the parser yields nothing more and
  * the connection must be answered and closed.
  */
@@ -24,7 +25,7 @@ export interface ParsedRequest {
 
 export interface ParseError {
   kind: 'error';
-  status: 400 | 411 | 413 | 431 | 505;
+  status: 400 | 411 | 413 | 431 | 503 | 505;
   error: string;
 }
 
@@ -39,6 +40,11 @@ export interface ParserLimits {
   maxBodyBytes: number;
   /** Largest request line plus header fields (bytes). */
   maxHeadBytes?: number;
+  /**
+   * Asked once per request with a body, when its head has arrived and before any body byte is
+   * kept: whether `bytes` more may be buffered. Refused → a 503 error and nothing more is read.
+   */
+  admitBody?: (bytes: number) => boolean;
 }
 
 export const DEFAULT_MAX_HEAD_BYTES = 16 * 1024;
@@ -61,26 +67,47 @@ const CR = 13;
 
 export class RequestParser {
   private buf: Buffer = EMPTY;
+  /**
+   * The body of `head` while it arrives, kept as the chunks received (joined once when complete,
+   * so a large body is not copied again for every chunk).
+   */
+  private bodyChunks: Buffer[] = [];
+  private bodyBytes = 0;
   /** A parsed head whose body is still arriving. */
   private head: Head | undefined;
   private failed = false;
   private readonly maxBody: number;
   private readonly maxHead: number;
+  private readonly admitBody: (bytes: number) => boolean;
 
   constructor(limits: ParserLimits) {
     this.maxBody = limits.maxBodyBytes;
     this.maxHead = limits.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES;
+    this.admitBody = limits.admitBody ?? (() => true);
   }
 
   /** Bytes received but not yet part of a complete request. */
   get buffered(): number {
-    return this.buf.length;
+    return this.buf.length + this.bodyBytes;
   }
 
   /** Feeds bytes; returns the requests (and at most one error, last) they complete, in order. */
   push(chunk: Buffer): ParseItem[] {
     if (this.failed) return [];
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (this.head !== undefined && this.bodyBytes + chunk.length < this.head.length) {
+      // Still inside a body: keep the chunk, join later.
+      this.bodyChunks.push(chunk);
+      this.bodyBytes += chunk.length;
+      return [];
+    }
+    if (this.bodyBytes > 0) {
+      this.bodyChunks.push(chunk);
+      this.buf = Buffer.concat(this.bodyChunks);
+      this.bodyChunks = [];
+      this.bodyBytes = 0;
+    } else {
+      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    }
     const out: ParseItem[] = [];
     for (;;) {
       if (this.head === undefined) {
@@ -97,7 +124,14 @@ export class RequestParser {
         }
       }
       const head = this.head;
-      if (this.buf.length < head.length) break;
+      if (this.buf.length < head.length) {
+        if (this.buf.length > 0) {
+          this.bodyChunks = [this.buf];
+          this.bodyBytes = this.buf.length;
+          this.buf = EMPTY;
+        }
+        break;
+      }
       const body = head.length === 0 ? EMPTY : this.buf.subarray(0, head.length);
       this.buf = this.buf.length === head.length ? EMPTY : this.buf.subarray(head.length);
       this.head = undefined;
@@ -120,6 +154,8 @@ export class RequestParser {
   private fail(): void {
     this.failed = true;
     this.buf = EMPTY;
+    this.bodyChunks = [];
+    this.bodyBytes = 0;
     this.head = undefined;
   }
 
@@ -234,6 +270,13 @@ export class RequestParser {
     }
     if (length > this.maxBody) {
       return { kind: 'error', status: 413, error: `body larger than ${this.maxBody} bytes` };
+    }
+    if (length > 0 && !this.admitBody(length)) {
+      return {
+        kind: 'error',
+        status: 503,
+        error: 'too many request bodies in transit at this node; nothing was done, try again',
+      };
     }
     this.buf = buf.subarray(bodyStart);
     return {

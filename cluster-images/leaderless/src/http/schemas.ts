@@ -1,23 +1,18 @@
 /** Client request bodies and query parameters, validated with zod; errors name the field. */
 import { z } from 'zod';
+import { clientValueProblem } from '../data/json-limits.js';
 import type { Json } from './reply.js';
 
-export const MAX_JSON_DEPTH = 64;
+export { MAX_VALUE_DEPTH as MAX_JSON_DEPTH } from '../data/json-limits.js';
 
-function depthOk(v: unknown, depth: number): boolean {
-  if (depth > MAX_JSON_DEPTH) return false;
-  if (Array.isArray(v)) return v.every((x) => depthOk(x, depth + 1));
-  if (v !== null && typeof v === 'object') {
-    return Object.values(v).every((x) => depthOk(x, depth + 1));
-  }
-  return true;
-}
-
-/** Any JSON value (bodies come from JSON.parse, so only the presence and depth need checks). */
-export const jsonValue = z.custom<Json>(
-  (v) => v !== undefined && depthOk(v, 0),
-  `a JSON value nested at most ${MAX_JSON_DEPTH} deep is required`,
-);
+/**
+ * Any storable JSON value: present, nested at most MAX_VALUE_DEPTH deep, numbers finite and
+ * exact (see json-limits.ts); the error names the problem and where in the value it is.
+ */
+export const jsonValue = z.custom<Json>().superRefine((v, ctx) => {
+  const problem = v === undefined ? 'a JSON value is required' : clientValueProblem(v);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const kvPutBody = z.strictObject({ value: jsonValue, context: z.string().optional() });
 export const kvDeleteBody = z.strictObject({ context: z.string().optional() });

@@ -314,3 +314,38 @@ describe('idle connections', () => {
     }
   }, 30_000);
 });
+
+describe('numbers JSON cannot carry exactly', () => {
+  it('rejects non-finite numbers and integers beyond 2^53 - 1 with a 400 naming the number', async () => {
+    calls.length = 0;
+    for (const [path, body] of [
+      ['/lin/l', '{"value":1e400}'],
+      ['/lin/l', '{"value":[1,{"a":-1e999}]}'],
+      ['/lin/l', '{"value":9007199254740993}'],
+      ['/lin/l', '{"value":-9007199254740992}'],
+      ['/lin/l', '{"value":1.5e300}'],
+      ['/kv/k', '{"value":{"deep":[1e400]}}'],
+    ] as const) {
+      const res = await req('PUT', path, body);
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      expect(String(res.json?.error)).toMatch(/number/);
+    }
+    for (const body of ['{"add":1e400}', '{"remove":[9007199254740993]}']) {
+      expect((await req('POST', '/set/s', body)).status).toBe(400);
+    }
+    expect((await req('POST', '/lin/l/cas', '{"from":1e400,"to":1}')).status).toBe(400);
+    expect(calls).toEqual([]);
+    for (const v of ['9007199254740991', '-9007199254740991', '0.1', '-2.5e-300', '1e15']) {
+      expect((await req('PUT', '/lin/l', `{"value":${v}}`)).status).toBe(200);
+    }
+  });
+
+  it('accepts values nested up to 64 deep and rejects deeper ones', async () => {
+    const nested = (d: number) => '['.repeat(d) + '1' + ']'.repeat(d);
+    expect((await req('PUT', '/lin/l', `{"value":${nested(64)}}`)).status).toBe(200);
+    expect((await req('PUT', '/lin/l', `{"value":${nested(65)}}`)).status).toBe(400);
+    const empty = (d: number) => '['.repeat(d) + ']'.repeat(d);
+    expect((await req('PUT', '/lin/l', `{"value":${empty(64)}}`)).status).toBe(200);
+    expect((await req('PUT', '/lin/l', `{"value":${empty(65)}}`)).status).toBe(400);
+  });
+});

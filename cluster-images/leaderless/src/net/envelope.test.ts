@@ -4,14 +4,32 @@ import { envelopeSchema, parseEnvelope } from './envelope.js';
 
 // The hand-written validator must accept exactly what the schema accepts, with the same result.
 const field = fc.oneof(
-  fc.constantFrom('req', 'res', 'ping', 'pong', 'hello', 'welcome', 'nope'),
+  fc.constantFrom('req', 'res', 'ping', 'pong', 'hello', 'welcome', 'challenge', 'auth', 'nope'),
+  fc.constantFrom(
+    '0123456789abcdef'.repeat(2),
+    'ab'.repeat(32),
+    'AB'.repeat(16),
+    'bad id',
+    'x'.repeat(65),
+  ),
   fc.integer({ min: -3, max: 3 }),
   fc.constantFrom(1.5, Number.MAX_SAFE_INTEGER + 2, Number.NaN, true, null, 'n1', undefined),
   fc.jsonValue({ maxDepth: 2 }),
 );
 const message = fc.record(
   {
-    t: fc.constantFrom('req', 'res', 'ping', 'pong', 'hello', 'welcome', 'other', 7),
+    t: fc.constantFrom(
+      'req',
+      'res',
+      'ping',
+      'pong',
+      'hello',
+      'welcome',
+      'challenge',
+      'auth',
+      'other',
+      7,
+    ),
     id: field,
     ok: field,
     body: field,
@@ -19,6 +37,8 @@ const message = fc.record(
     v: field,
     from: field,
     to: field,
+    nonce: field,
+    proof: field,
     extra: field,
   },
   { requiredKeys: [] },

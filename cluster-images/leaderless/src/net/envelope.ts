@@ -1,11 +1,34 @@
 /** The transport's own messages, validated on arrival; request bodies are the cluster's business. */
 import { z } from 'zod';
+import { NODE_ID_PATTERN } from '../config.js';
 
 export const PROTOCOL_VERSION = 1;
 
+/** A handshake nonce: 16 random bytes, hex. */
+export const NONCE_PATTERN = /^[0-9a-f]{32}$/;
+/** An HMAC-SHA256 proof, hex. */
+export const PROOF_PATTERN = /^[0-9a-f]{64}$/;
+
+const nodeId = z.string().regex(NODE_ID_PATTERN);
+
 export const envelopeSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('hello'), v: z.number(), from: z.string(), to: z.string() }),
-  z.object({ t: z.literal('welcome'), from: z.string() }),
+  /** Dialer → acceptor: who is calling whom; `nonce` is the dialer's challenge (with a secret). */
+  z.object({
+    t: z.literal('hello'),
+    v: z.number().int(),
+    from: nodeId,
+    to: nodeId,
+    nonce: z.string().regex(NONCE_PATTERN).optional(),
+  }),
+  /** Acceptor → dialer (with a secret): the acceptor's proof and its own challenge. */
+  z.object({
+    t: z.literal('challenge'),
+    nonce: z.string().regex(NONCE_PATTERN),
+    proof: z.string().regex(PROOF_PATTERN),
+  }),
+  /** Dialer → acceptor (with a secret): the dialer's proof. */
+  z.object({ t: z.literal('auth'), proof: z.string().regex(PROOF_PATTERN) }),
+  z.object({ t: z.literal('welcome'), from: nodeId }),
   z.object({ t: z.literal('req'), id: z.number().int().nonnegative(), body: z.unknown() }),
   z.object({
     t: z.literal('res'),
@@ -21,6 +44,9 @@ export const envelopeSchema = z.discriminatedUnion('t', [
 export type Envelope = z.infer<typeof envelopeSchema>;
 
 const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isNodeId = (v: unknown): v is string => typeof v === 'string' && NODE_ID_PATTERN.test(v);
+const matches = (v: unknown, pattern: RegExp): v is string =>
+  typeof v === 'string' && pattern.test(v);
 
 /**
  * Validates one decoded frame as an envelope: the same rules as envelopeSchema (unknown fields
@@ -44,12 +70,20 @@ export function parseEnvelope(raw: unknown): Envelope | undefined {
       return { t: 'ping' };
     case 'pong':
       return { t: 'pong' };
-    case 'hello':
-      return Number.isFinite(m.v) && typeof m.from === 'string' && typeof m.to === 'string'
-        ? { t: 'hello', v: m.v as number, from: m.from, to: m.to }
+    case 'hello': {
+      if (!Number.isSafeInteger(m.v) || !isNodeId(m.from) || !isNodeId(m.to)) return undefined;
+      const hello: Envelope = { t: 'hello', v: m.v as number, from: m.from, to: m.to };
+      if (m.nonce === undefined) return hello;
+      return matches(m.nonce, NONCE_PATTERN) ? { ...hello, nonce: m.nonce } : undefined;
+    }
+    case 'challenge':
+      return matches(m.nonce, NONCE_PATTERN) && matches(m.proof, PROOF_PATTERN)
+        ? { t: 'challenge', nonce: m.nonce, proof: m.proof }
         : undefined;
+    case 'auth':
+      return matches(m.proof, PROOF_PATTERN) ? { t: 'auth', proof: m.proof } : undefined;
     case 'welcome':
-      return typeof m.from === 'string' ? { t: 'welcome', from: m.from } : undefined;
+      return isNodeId(m.from) ? { t: 'welcome', from: m.from } : undefined;
     default:
       return undefined;
   }

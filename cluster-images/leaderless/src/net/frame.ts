@@ -19,29 +19,47 @@ export function encodeFrame(message: unknown): Buffer {
 
 export class FrameDecoder {
   private chunks: Buffer[] = [];
-  private buffered = 0;
+  private bytes = 0;
 
-  constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
+  /** The largest frame accepted now (a connection raises it once the peer authenticated). */
+  constructor(public maxFrameBytes = MAX_FRAME_BYTES) {}
+
+  /** Bytes received and not yet returned as frames. */
+  get buffered(): number {
+    return this.bytes;
+  }
 
   /** Feeds bytes; returns every complete frame's parsed JSON, in order. */
   push(chunk: Buffer): unknown[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.feed(chunk);
     const out: unknown[] = [];
-    while (this.buffered >= 4) {
-      const head = this.peekLength();
-      if (head > this.maxFrameBytes) {
-        throw new FrameError(`frame length ${head} exceeds the limit of ${this.maxFrameBytes}`);
-      }
-      if (this.buffered < 4 + head) break;
-      const frame = this.take(4 + head).subarray(4);
-      try {
-        out.push(JSON.parse(frame.toString('utf8')));
-      } catch {
-        throw new FrameError(`frame of ${head} bytes is not valid JSON`);
-      }
-    }
+    for (let f = this.next(); f !== undefined; f = this.next()) out.push(f.value);
     return out;
+  }
+
+  /** Buffers bytes without decoding them (take frames one at a time with next()). */
+  feed(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+  }
+
+  /**
+   * The next complete frame, or undefined while it is incomplete. A frame longer than the current
+   * limit throws as soon as its length is known, before its bytes are waited for.
+   */
+  next(): { value: unknown } | undefined {
+    if (this.bytes < 4) return undefined;
+    const head = this.peekLength();
+    if (head > this.maxFrameBytes) {
+      throw new FrameError(`frame length ${head} exceeds the limit of ${this.maxFrameBytes}`);
+    }
+    if (this.bytes < 4 + head) return undefined;
+    const frame = this.take(4 + head).subarray(4);
+    try {
+      return { value: JSON.parse(frame.toString('utf8')) };
+    } catch {
+      throw new FrameError(`frame of ${head} bytes is not valid JSON`);
+    }
   }
 
   private peekLength(): number {
@@ -62,7 +80,7 @@ export class FrameDecoder {
       out = all.subarray(0, n);
       this.chunks = all.length > n ? [all.subarray(n)] : [];
     }
-    this.buffered -= n;
+    this.bytes -= n;
     return out;
   }
 }

@@ -16,16 +16,33 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function pair(handler: (from: string, body: unknown) => unknown = (_f, b) => ({ echo: b })) {
+interface PairOptions {
+  secretA?: string;
+  secretB?: string;
+  maxPendingConnections?: number;
+  handshakeTimeoutMs?: number;
+}
+
+async function pair(
+  handler: (from: string, body: unknown) => unknown = (_f, b) => ({ echo: b }),
+  opts: PairOptions = {},
+) {
   const [pa, pb] = [await freePort(), await freePort()];
   const peers = new Map([
     ['a', { host: '127.0.0.1', port: pa }],
     ['b', { host: '127.0.0.1', port: pb }],
   ]);
   const logs: string[] = [];
-  const mk = (self: string, port: number) =>
+  const mk = (self: string, port: number, secret?: string) =>
     new Transport({
       self,
+      ...(secret === undefined ? {} : { secret }),
+      ...(opts.maxPendingConnections === undefined
+        ? {}
+        : { maxPendingConnections: opts.maxPendingConnections }),
+      ...(opts.handshakeTimeoutMs === undefined
+        ? {}
+        : { handshakeTimeoutMs: opts.handshakeTimeoutMs }),
       peers,
       listen: { host: '127.0.0.1', port },
       handler,
@@ -34,8 +51,8 @@ async function pair(handler: (from: string, body: unknown) => unknown = (_f, b) 
       pingIntervalMs: 50,
       idleTimeoutMs: 300,
     });
-  const a = mk('a', pa);
-  const b = mk('b', pb);
+  const a = mk('a', pa, opts.secretA);
+  const b = mk('b', pb, opts.secretB);
   cleanups.push(
     () => a.close(),
     () => b.close(),
@@ -57,6 +74,7 @@ function rawClient(port: number): Promise<net.Socket> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1', () => resolve(s));
     s.on('error', () => {});
+    s.resume(); // discard what arrives, so that the end of the stream is seen
     cleanups.push(() => void s.destroy());
   });
 }
@@ -109,14 +127,18 @@ describe('Transport', () => {
     expect(b.garbageDisconnects).toBe(3);
   });
 
-  it('disconnects a peer whose request the handler rejects as a bad message', async () => {
-    const { a } = await pair(() => {
-      throw new BadMessage('bad shape');
+  it('fails only the request the handler rejects as a bad message, keeping the connection', async () => {
+    const { a, b } = await pair((_f, body) => {
+      if (body === 'bad') throw new BadMessage('bad shape');
+      return { echo: body };
     });
     await waitFor(() => a.reachable('b'));
-    const err = await a.request('b', {}, 1000).catch((e: unknown) => e);
+    const err = await a.request('b', 'bad', 1000).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PeerError);
-    expect((err as PeerError).kind).toBe('timeout');
+    expect((err as PeerError).kind).toBe('remote');
+    expect(await a.request('b', 'good', 1000)).toEqual({ echo: 'good' });
+    expect(a.stats().links.b?.connects).toBe(1);
+    expect(b.garbageDisconnects).toBe(0);
   });
 
   it('times out (never hangs) against a peer that accepts connections and stays silent', async () => {
@@ -211,5 +233,92 @@ describe('Transport', () => {
     await b2.start();
     await waitFor(() => a.reachable('b'));
     expect(await a.request('b', {}, 1000)).toBe('reborn');
+  });
+});
+
+describe('peer security and limits', () => {
+  it('connects peers that share the cluster secret', async () => {
+    const { a, b } = await pair(undefined, { secretA: 'same secret', secretB: 'same secret' });
+    await waitFor(() => a.reachable('b') && b.reachable('a'));
+    expect(await a.request('b', 1, 1000)).toEqual({ echo: 1 });
+  });
+
+  it('refuses a peer with another secret, or none, before serving anything', async () => {
+    let served = 0;
+    const handler = (_f: string, body: unknown) => {
+      served++;
+      return body;
+    };
+    const wrong = await pair(handler, { secretA: 'one', secretB: 'two' });
+    const none = await pair(handler, { secretB: 'two' });
+    await waitFor(() => wrong.b.stats().authFailures > 0 && none.b.stats().authFailures > 0);
+    for (const { a } of [wrong, none]) {
+      expect(a.reachable('b')).toBe(false);
+      await expect(a.request('b', 1, 200)).rejects.toMatchObject({ kind: 'not-sent' });
+    }
+    // A forger that knows a member's id but not the secret: hello, then a request at once.
+    const s = await rawClient(none.pb);
+    s.write(
+      Buffer.concat([
+        encodeFrame({ t: 'hello', v: 1, from: 'a', to: 'b', nonce: '00'.repeat(16) }),
+        encodeFrame({ t: 'req', id: 1, body: { t: 'gossip', hb: [] } }),
+      ]),
+    );
+    await closed(s);
+    expect(served).toBe(0);
+  });
+
+  it('closes an unauthenticated connection that sends more than a handshake frame', async () => {
+    const { b, pb, logs } = await pair();
+    const sockets = await Promise.all(Array.from({ length: 16 }, () => rawClient(pb)));
+    for (const s of sockets) {
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(32 * 1024 * 1024 - 1);
+      s.write(Buffer.concat([header, Buffer.alloc(64 * 1024, 0x20)]));
+    }
+    await Promise.all(sockets.map(closed));
+    expect(logs.filter((l) => /handshake/.test(l) && /exceeds/.test(l))).toHaveLength(16);
+    expect(b.stats().pending).toBe(0);
+  });
+
+  it('bounds the unauthenticated connections, dropping the oldest, and keeps serving peers', async () => {
+    const { a, b, pb } = await pair(undefined, {
+      maxPendingConnections: 8,
+      handshakeTimeoutMs: 60_000,
+    });
+    await waitFor(() => a.reachable('b'));
+    const sockets: net.Socket[] = [];
+    for (let i = 0; i < 20; i++) sockets.push(await rawClient(pb));
+    // (the handshake deadline is a minute here: only the bound can close them)
+    await waitFor(() => sockets.filter((s) => s.destroyed).length >= 12);
+    expect(b.stats().pending).toBeLessThanOrEqual(8);
+    // the oldest were dropped, the newest are still waiting for their handshake
+    expect(sockets.slice(0, 12).every((s) => s.destroyed)).toBe(true);
+    expect(await a.request('b', 'still', 1000)).toEqual({ echo: 'still' });
+  });
+
+  it('keeps one inbound connection per peer: a newer handshake replaces the older', async () => {
+    // Only b runs: its peer a is a raw socket here.
+    const [pa, pb] = [await freePort(), await freePort()];
+    const b = new Transport({
+      self: 'b',
+      peers: new Map([
+        ['a', { host: '127.0.0.1', port: pa }],
+        ['b', { host: '127.0.0.1', port: pb }],
+      ]),
+      listen: { host: '127.0.0.1', port: pb },
+      handler: () => null,
+      log: () => {},
+    });
+    cleanups.push(() => b.close());
+    await b.listen();
+    const first = await rawClient(pb);
+    first.write(encodeFrame({ t: 'hello', v: 1, from: 'a', to: 'b' }));
+    await waitFor(() => first.bytesRead > 0);
+    const second = await rawClient(pb);
+    second.write(encodeFrame({ t: 'hello', v: 1, from: 'a', to: 'b' }));
+    await closed(first);
+    expect(second.destroyed).toBe(false);
+    expect(b.stats().authenticated).toBeLessThanOrEqual(1);
   });
 });

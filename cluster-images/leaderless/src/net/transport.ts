@@ -8,10 +8,22 @@
  * frame, not even a pong) for idleTimeoutMs while we ping it, is torn down and redialled with
  * exponential backoff, so a blackholing proxy or a SIGSTOPped peer produces timeouts, never
  * hangs. A peer sending bytes that are not valid frames/envelopes is disconnected and logged.
+ *
+ * Before a connection is authenticated it may hold little: frames of at most
+ * MAX_HANDSHAKE_FRAME_BYTES, a handshake deadline, at most maxPendingConnections such connections
+ * (the oldest is dropped for a new one), and only the handshake messages in order. With a cluster
+ * secret both ends prove they know it (peer-auth.ts) before anything else is read. Once
+ * authenticated, a peer keeps one inbound connection (a newer handshake replaces the older).
  */
 import net from 'node:net';
 import { type Envelope, PROTOCOL_VERSION, parseEnvelope } from './envelope.js';
-import { encodeFrame, FrameDecoder, FrameError } from './frame.js';
+import { encodeFrame, FrameDecoder, FrameError, MAX_FRAME_BYTES } from './frame.js';
+import { type HandshakeIds, newNonce, proof, verifyProof } from './peer-auth.js';
+
+/** Largest frame either end reads before the handshake completed (a hello is ~200 bytes). */
+export const MAX_HANDSHAKE_FRAME_BYTES = 4096;
+/** Default bound on inbound connections that have not completed their handshake. */
+export const DEFAULT_MAX_PENDING_CONNECTIONS = 32;
 
 export type PeerErrorKind =
   /** The request was never handed to a connection: the peer certainly did not see it. */
@@ -31,7 +43,10 @@ export class PeerError extends Error {
   }
 }
 
-/** Thrown by a request handler to have the sending peer disconnected (protocol violation). */
+/**
+ * Thrown by a request handler for a request body it cannot accept: that request alone fails
+ * (the peer gets an error reply) and the connection, shared by all requests, stays up.
+ */
 export class BadMessage extends Error {}
 
 export interface TransportOptions {
@@ -44,6 +59,22 @@ export interface TransportOptions {
   pingIntervalMs?: number;
   idleTimeoutMs?: number;
   maxBackoffMs?: number;
+  /** Shared cluster secret: peers must prove they know it (challenge-response HMAC). */
+  secret?: string;
+  /** Most inbound connections waiting for their handshake (default 32). */
+  maxPendingConnections?: number;
+  /** How long an inbound connection may take to complete its handshake (default 2 × connect). */
+  handshakeTimeoutMs?: number;
+}
+
+/** The dialer's side of one connection's handshake. */
+interface DialHandshake {
+  timer: NodeJS.Timeout;
+  /** Our challenge to the acceptor (with a secret). */
+  nonce: string | undefined;
+  /** The acceptor proved it knows the secret. */
+  proven: boolean;
+  decoder: FrameDecoder;
 }
 
 interface Pending {
@@ -114,64 +145,108 @@ class OutboundLink {
     const socket = net.connect({ host: this.addr.host, port: this.addr.port });
     this.socket = socket;
     socket.setNoDelay(true);
-    const decoder = new FrameDecoder();
-    const handshakeTimer = setTimeout(
-      () => socket.destroy(new Error('handshake timed out')),
-      this.t.connectTimeoutMs,
-    );
+    const hs: DialHandshake = {
+      timer: setTimeout(
+        () => socket.destroy(new Error('handshake timed out')),
+        this.t.connectTimeoutMs,
+      ),
+      nonce: this.t.secret === undefined ? undefined : newNonce(),
+      proven: false,
+      // Until the peer is known to be who we dialled, it may send only small frames.
+      decoder: new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES),
+    };
     socket.on('connect', () => {
-      sendFrame(socket, { t: 'hello', v: PROTOCOL_VERSION, from: this.t.self, to: this.peer });
+      const hello: Envelope = { t: 'hello', v: PROTOCOL_VERSION, from: this.t.self, to: this.peer };
+      if (hs.nonce !== undefined) hello.nonce = hs.nonce;
+      sendFrame(socket, hello);
     });
     socket.on('data', (chunk: Buffer) => {
-      let frames: unknown[];
-      try {
-        frames = decoder.push(chunk);
-      } catch (e) {
-        this.t.log(
-          'warn',
-          `peer ${this.peer} sent garbage (${(e as Error).message}); disconnecting`,
-        );
-        socket.destroy();
-        return;
-      }
+      hs.decoder.feed(chunk);
       this.lastHeard = Date.now();
       this.unansweredSince = 0;
-      for (const raw of frames) {
-        const msg = parseEnvelope(raw);
+      for (;;) {
+        let frame: { value: unknown } | undefined;
+        try {
+          frame = hs.decoder.next();
+        } catch (e) {
+          this.t.log(
+            'warn',
+            `peer ${this.peer} sent garbage (${(e as Error).message}); disconnecting`,
+          );
+          socket.destroy();
+          return;
+        }
+        if (frame === undefined) return;
+        const msg = parseEnvelope(frame.value);
         if (!msg) {
           this.t.log('warn', `peer ${this.peer} sent a malformed message; disconnecting`);
           socket.destroy();
           return;
         }
-        this.onMessage(socket, msg, handshakeTimer);
+        this.onMessage(socket, msg, hs);
+        if (socket.destroyed) return;
       }
     });
     socket.on('error', (e) => {
       this.t.log('debug', `link to ${this.peer}: ${e.message}`);
     });
     socket.on('close', () => {
-      clearTimeout(handshakeTimer);
+      clearTimeout(hs.timer);
       if (this.socket === socket) this.onDown();
     });
   }
 
-  private onMessage(socket: net.Socket, msg: Envelope, handshakeTimer: NodeJS.Timeout): void {
+  private authFailed(socket: net.Socket, why: string): void {
+    this.t.authFailures++;
+    this.t.log('warn', `link to ${this.peer}: ${why}; disconnecting`);
+    socket.destroy();
+  }
+
+  private onMessage(socket: net.Socket, msg: Envelope, hs: DialHandshake): void {
+    const up = this.state === 'up' && this.socket === socket;
     switch (msg.t) {
+      case 'challenge': {
+        if (up || hs.proven) break;
+        if (this.t.secret === undefined || hs.nonce === undefined) {
+          this.authFailed(socket, 'the peer requires a cluster secret and this node has none');
+          return;
+        }
+        const ids: HandshakeIds = {
+          dialer: this.t.self,
+          acceptor: this.peer,
+          dialerNonce: hs.nonce,
+          acceptorNonce: msg.nonce,
+        };
+        if (!verifyProof(this.t.secret, 'acceptor', ids, msg.proof)) {
+          this.authFailed(socket, 'the peer failed authentication (another cluster secret?)');
+          return;
+        }
+        hs.proven = true;
+        sendFrame(socket, { t: 'auth', proof: proof(this.t.secret, 'dialer', ids) });
+        return;
+      }
       case 'welcome':
+        if (up) break;
         if (msg.from !== this.peer) {
           this.t.log('warn', `address of ${this.peer} answered as ${msg.from}; disconnecting`);
           socket.destroy();
           return;
         }
-        clearTimeout(handshakeTimer);
+        if (this.t.secret !== undefined && !hs.proven) {
+          this.authFailed(socket, 'the peer did not authenticate (no cluster secret?)');
+          return;
+        }
+        clearTimeout(hs.timer);
+        hs.decoder.maxFrameBytes = MAX_FRAME_BYTES;
         this.state = 'up';
         this.backoffMs = 0;
         this.connects++;
-        this.t.log(this.connects === 1 ? 'info' : 'info', `link to ${this.peer} up`);
+        this.t.log('info', `link to ${this.peer} up`);
         this.startPings(socket);
         for (const w of this.waiters.splice(0)) w();
         return;
       case 'res': {
+        if (!up) break;
         const p = this.pending.get(msg.id);
         if (!p) return; // late reply to a timed-out request
         this.pending.delete(msg.id);
@@ -180,11 +255,16 @@ class OutboundLink {
         return;
       }
       case 'pong':
+        if (!up) break;
         return;
       default:
-        this.t.log('warn', `peer ${this.peer} sent ${msg.t} on an outbound link; disconnecting`);
-        socket.destroy();
+        break;
     }
+    this.t.log(
+      'warn',
+      `peer ${this.peer} sent ${msg.t} out of turn on an outbound link; disconnecting`,
+    );
+    socket.destroy();
   }
 
   private startPings(socket: net.Socket): void {
@@ -284,10 +364,21 @@ export class Transport {
   readonly pingIntervalMs: number;
   readonly idleTimeoutMs: number;
   readonly maxBackoffMs: number;
+  readonly secret: string | undefined;
+  private readonly maxPending: number;
+  private readonly handshakeTimeoutMs: number;
   private readonly links = new Map<string, OutboundLink>();
+  /** Every accepted socket (to close them all on close()). */
   private readonly inbound = new Set<net.Socket>();
+  /** Accepted sockets still in their handshake, oldest first. */
+  private readonly pending = new Set<net.Socket>();
+  /** The one authenticated inbound connection of each peer. */
+  private readonly inboundByPeer = new Map<string, net.Socket>();
   private server: net.Server | undefined;
   garbageDisconnects = 0;
+  authFailures = 0;
+  badRequests = 0;
+  pendingDropped = 0;
 
   constructor(private readonly opts: TransportOptions) {
     this.self = opts.self;
@@ -295,6 +386,9 @@ export class Transport {
     this.pingIntervalMs = opts.pingIntervalMs ?? 250;
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 1500;
     this.maxBackoffMs = opts.maxBackoffMs ?? 1000;
+    this.secret = opts.secret;
+    this.maxPending = opts.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS;
+    this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? this.connectTimeoutMs * 2;
     for (const [id, addr] of opts.peers) {
       if (id !== opts.self) this.links.set(id, new OutboundLink(id, addr, this));
     }
@@ -346,58 +440,127 @@ export class Transport {
     return Object.fromEntries([...this.links].map(([id, l]) => [id, l.state]));
   }
 
+  /** Counters and bounds for /admin/status and tests. */
+  stats() {
+    return {
+      pending: this.pending.size,
+      authenticated: this.inboundByPeer.size,
+      pendingDropped: this.pendingDropped,
+      authFailures: this.authFailures,
+      badRequests: this.badRequests,
+      garbageDisconnects: this.garbageDisconnects,
+      links: Object.fromEntries(
+        [...this.links].map(([id, l]) => [id, { state: l.state, connects: l.connects }]),
+      ),
+    };
+  }
+
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
+    if (this.pending.size >= this.maxPending) {
+      // Drop the oldest: a real peer's handshake takes a round trip, so it is rarely the oldest.
+      const oldest = this.pending.values().next().value;
+      if (oldest) {
+        this.pending.delete(oldest);
+        this.pendingDropped++;
+        this.log('debug', `too many connections in their handshake; dropping the oldest`);
+        oldest.destroy();
+      }
+    }
     this.inbound.add(socket);
-    const decoder = new FrameDecoder();
+    this.pending.add(socket);
+    const decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
+    /** Set once the peer completed the handshake (and proved the secret, with one). */
     let from: string | undefined;
-    const helloTimer = setTimeout(() => socket.destroy(), this.connectTimeoutMs * 5);
+    /** With a secret: the hello we answered with a challenge, awaiting the peer's proof. */
+    let challenged: HandshakeIds | undefined;
+    const deadline = setTimeout(() => {
+      this.log('debug', `inbound connection from ${socket.remoteAddress}: no handshake in time`);
+      socket.destroy();
+    }, this.handshakeTimeoutMs);
     const disconnect = (why: string) => {
       this.garbageDisconnects++;
       this.log('warn', `inbound peer ${from ?? socket.remoteAddress}: ${why}; disconnecting`);
       socket.destroy();
     };
-    socket.on('data', (chunk: Buffer) => {
-      let frames: unknown[];
-      try {
-        frames = decoder.push(chunk);
-      } catch (e) {
-        disconnect(e instanceof FrameError ? e.message : String(e));
-        return;
+    const authFailed = (why: string) => {
+      this.authFailures++;
+      disconnect(why);
+    };
+    const complete = (id: string) => {
+      clearTimeout(deadline);
+      from = id;
+      this.pending.delete(socket);
+      decoder.maxFrameBytes = MAX_FRAME_BYTES;
+      const older = this.inboundByPeer.get(id);
+      if (older && older !== socket) {
+        this.log('info', `new inbound connection from ${id} replaces its older one`);
+        older.destroy();
       }
-      for (const raw of frames) {
-        if (socket.destroyed) return;
-        const msg = parseEnvelope(raw);
-        if (!msg) return disconnect('malformed envelope');
-        if (from === undefined) {
-          if (msg.t !== 'hello') return disconnect(`expected hello, got ${msg.t}`);
-          if (msg.to !== this.self) return disconnect(`hello addressed to ${msg.to}, not to me`);
-          if (!this.links.has(msg.from)) return disconnect(`hello from unknown node ${msg.from}`);
-          if (msg.v !== PROTOCOL_VERSION) return disconnect(`protocol version ${msg.v}`);
-          clearTimeout(helloTimer);
-          from = msg.from;
-          sendFrame(socket, { t: 'welcome', from: this.self });
-          continue;
+      this.inboundByPeer.set(id, socket);
+      sendFrame(socket, { t: 'welcome', from: this.self });
+    };
+    /** One handshake message; anything out of order drops the connection before more is read. */
+    const handshake = (msg: Envelope) => {
+      if (challenged !== undefined) {
+        if (msg.t !== 'auth') return authFailed(`expected auth, got ${msg.t}`);
+        if (!verifyProof(this.secret ?? '', 'dialer', challenged, msg.proof)) {
+          return authFailed(`${challenged.dialer} failed authentication (another cluster secret?)`);
         }
-        if (msg.t === 'ping') sendFrame(socket, { t: 'pong' });
-        else if (msg.t === 'req') this.serve(socket, from, msg.id, msg.body, disconnect);
+        return complete(challenged.dialer);
+      }
+      if (msg.t !== 'hello') return disconnect(`expected hello, got ${msg.t}`);
+      if (msg.to !== this.self) return disconnect(`hello addressed to ${msg.to}, not to me`);
+      if (!this.links.has(msg.from)) return disconnect(`hello from unknown node ${msg.from}`);
+      if (msg.v !== PROTOCOL_VERSION) return disconnect(`protocol version ${msg.v}`);
+      if (this.secret === undefined) return complete(msg.from);
+      if (msg.nonce === undefined) {
+        return authFailed(`${msg.from} offered no authentication (no cluster secret?)`);
+      }
+      challenged = {
+        dialer: msg.from,
+        acceptor: this.self,
+        dialerNonce: msg.nonce,
+        acceptorNonce: newNonce(),
+      };
+      sendFrame(socket, {
+        t: 'challenge',
+        nonce: challenged.acceptorNonce,
+        proof: proof(this.secret, 'acceptor', challenged),
+      });
+    };
+    socket.on('data', (chunk: Buffer) => {
+      decoder.feed(chunk);
+      for (;;) {
+        if (socket.destroyed) return;
+        let frame: { value: unknown } | undefined;
+        try {
+          frame = decoder.next();
+        } catch (e) {
+          const why = e instanceof FrameError ? e.message : String(e);
+          return disconnect(from === undefined ? `handshake: ${why}` : why);
+        }
+        if (frame === undefined) return;
+        const msg = parseEnvelope(frame.value);
+        if (!msg) return disconnect('malformed envelope');
+        if (from === undefined) handshake(msg);
+        else if (msg.t === 'ping') sendFrame(socket, { t: 'pong' });
+        else if (msg.t === 'req') this.serve(socket, from, msg.id, msg.body);
         else return disconnect(`unexpected ${msg.t}`);
       }
     });
     socket.on('error', () => {});
     socket.on('close', () => {
-      clearTimeout(helloTimer);
+      clearTimeout(deadline);
       this.inbound.delete(socket);
+      this.pending.delete(socket);
+      if (from !== undefined && this.inboundByPeer.get(from) === socket) {
+        this.inboundByPeer.delete(from);
+      }
     });
   }
 
-  private serve(
-    socket: net.Socket,
-    from: string,
-    id: number,
-    body: unknown,
-    disconnect: (why: string) => void,
-  ): void {
+  private serve(socket: net.Socket, from: string, id: number, body: unknown): void {
     let result: Promise<unknown>;
     try {
       result = Promise.resolve(this.opts.handler(from, body));
@@ -407,9 +570,13 @@ export class Transport {
     result.then(
       (reply) => sendFrame(socket, { t: 'res', id, ok: true, body: reply }),
       (e: unknown) => {
-        if (e instanceof BadMessage) return disconnect(e.message);
         const message = e instanceof Error ? e.message : String(e);
-        this.log('warn', `handling a request from ${from} failed: ${message}`);
+        if (e instanceof BadMessage) {
+          this.badRequests++;
+          this.log('warn', `refused a request from ${from}: ${message}`);
+        } else {
+          this.log('warn', `handling a request from ${from} failed: ${message}`);
+        }
         sendFrame(socket, { t: 'res', id, ok: false, error: message });
       },
     );

@@ -11,14 +11,18 @@
  *   canonical JSON is a stable digest input; states from peers are accepted in any order.
  */
 import { z } from 'zod';
+import { MAX_PEER_JSON_DEPTH } from '../data/json-limits.js';
 
 // ---------------------------------------------------------------------------------------------
 // JSON values
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-/** Nesting deeper than this is rejected (keeps recursive code far from the stack limit). */
-export const MAX_JSON_DEPTH = 64;
+/**
+ * Nesting deeper than this is rejected (keeps recursive code far from the stack limit). It is the
+ * client limit plus the wrapping the store adds, so a peer accepts every value a client may store.
+ */
+export const MAX_JSON_DEPTH = MAX_PEER_JSON_DEPTH;
 
 export function isJsonValue(v: unknown, depth: number): boolean {
   if (v === null || typeof v === 'boolean' || typeof v === 'string') return true;
