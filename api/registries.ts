@@ -4,6 +4,8 @@ import etcdSerializable from '../cluster-images/etcd/serializable.js';
 import etcd from '../cluster-images/etcd/system.js';
 import leaderless from '../cluster-images/leaderless/system.js';
 import redis from '../cluster-images/redis/system.js';
+import zookeeperSync from '../cluster-images/zookeeper/sync.js';
+import zookeeper from '../cluster-images/zookeeper/system.js';
 import type { Backend } from '../core/cluster.js';
 import type { NemesisDriver } from '../core/nemesis.js';
 import { isSystemDefinition, type SystemDefinition } from '../core/system.js';
@@ -28,6 +30,8 @@ const BUILT_IN_SYSTEM_MODULES: readonly { path: string; default: unknown }[] = [
   { path: 'cluster-images/etcd/system.ts', default: etcd },
   { path: 'cluster-images/etcd/serializable.ts', default: etcdSerializable },
   { path: 'cluster-images/redis/system.ts', default: redis },
+  { path: 'cluster-images/zookeeper/system.ts', default: zookeeper },
+  { path: 'cluster-images/zookeeper/sync.ts', default: zookeeperSync },
 ];
 
 function builtInSystems(): Map<string, SystemDefinition> {

@@ -43,6 +43,8 @@ if (built) {
   step('etcd', 'sh', ['scripts/ensure-etcd.sh']);
   // Likewise Redis 7 and its Sentinel, for the `redis` system.
   step('redis', 'sh', ['scripts/ensure-redis.sh']);
+  // And ZooKeeper 3.8 with OpenJDK 17 (its jlink trims the runtime), for `zookeeper`.
+  step('zookeeper', 'sh', ['scripts/ensure-zookeeper.sh']);
   const report = join(outDir, 'vitest.json');
   // Counted from scripts/vitest-outcomes.mjs's records, not from the JSON report: there a test
   // whose beforeAll threw is merely "skipped" (scripts/count-results.mjs says what counts how).
