@@ -357,6 +357,8 @@ interface KeyView {
   round: AnyRound;
   /** The key's states by read position (see stateAt). */
   states: ReadonlyArray<StateByKind[StateKind] | undefined> | undefined;
+  /** The key's owners when the reads name them: only their states are judged. */
+  owners: ReadonlySet<string> | undefined;
   divergent: boolean;
   /** Values (kv) or elements (set) on some replica, by id, and the stored timestamp (lww). */
   union: Union;
@@ -434,7 +436,7 @@ type AnyRound = FinalRound<StateByKind[StateKind]>;
 function present(view: KeyView): Array<{ replica: string; state: StateByKind[StateKind] }> {
   const out: Array<{ replica: string; state: StateByKind[StateKind] }> = [];
   for (let i = 0; i < view.round.reads.length; i++) {
-    const state = stateAt(view.round, view.kind, view.states, i);
+    const state = stateAt(view.round, view.kind, view.states, i, view.owners);
     if (state !== undefined) out.push({ replica: view.round.reads[i]!.replica, state });
   }
   return out;
@@ -442,12 +444,13 @@ function present(view: KeyView): Array<{ replica: string; state: StateByKind[Sta
 
 function viewKey(kind: StateKind, round: AnyRound, key: string): KeyView {
   const states = round.byKey.get(key);
-  const view: KeyView = { kind, round, states, divergent: false, union: NO_VALUES };
+  const owners = round.owners.get(key);
+  const view: KeyView = { kind, round, states, owners, divergent: false, union: NO_VALUES };
   const n = round.reads.length;
   if (kind === 'counter') {
     let first: number | undefined;
     for (let i = 0; i < n; i++) {
-      const s = stateAt(round, kind, states, i) as CounterState | undefined;
+      const s = stateAt(round, kind, states, i, owners) as CounterState | undefined;
       if (s === undefined) continue;
       if (first === undefined) first = s.value;
       else if (s.value !== first) view.divergent = true;
@@ -458,7 +461,7 @@ function viewKey(kind: StateKind, round: AnyRound, key: string): KeyView {
     let rep: KvState | undefined;
     let fp0: ValueId | undefined;
     for (let i = 0; i < n && !view.divergent; i++) {
-      const s = stateAt(round, kind, states, i) as KvState | undefined;
+      const s = stateAt(round, kind, states, i, owners) as KvState | undefined;
       if (s === undefined) continue;
       const fp = kvFingerprint(s);
       if (rep === undefined) {
@@ -480,7 +483,7 @@ function viewKey(kind: StateKind, round: AnyRound, key: string): KeyView {
   let firstIds: Set<ValueId> | undefined;
   let union: Set<ValueId> | undefined;
   for (let i = 0; i < n; i++) {
-    const s = stateAt(round, kind, states, i) as SetState | undefined;
+    const s = stateAt(round, kind, states, i, owners) as SetState | undefined;
     if (s === undefined) continue;
     if (firstIds === undefined) {
       firstElements = s.elements;

@@ -5,8 +5,9 @@
  * - `replica-read` ops: after the heal the runner reads every node's raw state in rounds,
  *   `{"f":"replica-read","value":{"node":"n2","round":3}}` on invoke and
  *   `{"value":{"node":"n2","round":3,"keys":{"<key>": <state>}}}` on an ok completion. A key
- *   missing from `keys` is absent on that replica (the empty state: every node holds every key
- *   once converged, as the workloads require full replication). Rounds are ordered by number;
+ *   missing from `keys` is absent on that replica (the empty state). When states name their
+ *   key's owners (`owners`), a key is judged only on the union of the owners named for it
+ *   (replica-owners.ts); otherwise every node holds every key once converged. Rounds are ordered by number;
  *   a round's time is when its last ok read completed; a node read twice in a round counts
  *   once (the later read); a node without an ok read in a round is `missing` from it.
  * - Jepsen-style fallback, when there are no replica-read ops: each process's last ok `read` of
@@ -28,6 +29,7 @@ import type { HistoryEvent, Key } from './history/event.js';
 import { isNemesisEvent } from './history/event.js';
 import { parseJson, stringifyJson } from './history/json.js';
 import { numberText } from './models/values.js';
+import { claimedOwners, judges, OwnerUnion } from './replica-owners.js';
 
 export type ReplicaDataType = 'lww' | 'siblings' | 'set' | 'counter';
 
@@ -212,6 +214,11 @@ export interface FinalRound<S> {
    * are grouped in one pass.
    */
   byKey: Map<string, Array<S | undefined>>;
+  /**
+   * Per key, the union of the owners the round's reads name for it (replica-read states that
+   * carry `owners`; see replica-owners.ts). A key not here is judged on every replica.
+   */
+  owners: Map<string, ReadonlySet<string>>;
 }
 
 export type FinalReadSource = 'replica-read' | 'final-read' | 'none';
@@ -372,12 +379,23 @@ function fromReplicaReads<K extends StateKind>(
   for (const [round, pending] of [...byRound].sort(([a], [b]) => a - b)) {
     const list = [...pending.values()].sort((a, b) => byReplica(a.read, b.read));
     const byKey = new Map<string, Array<StateByKind[K] | undefined>>();
+    const owners = new OwnerUnion();
     for (let position = 0; position < list.length; position++) {
       const { keys, at } = list[position]!;
       const names = Object.keys(keys);
       for (let j = 0; j < names.length; j++) {
         const key = names[j]!;
         const state = parseState(kind, keys[key], at, key);
+        const claimed = claimedOwners(state);
+        if (claimed === null) {
+          throw new HistoryShapeError(
+            at,
+            `value.keys.${key}.owners`,
+            'expected an array of node names',
+            'replica-read',
+          );
+        }
+        if (claimed !== undefined) owners.add(key, claimed);
         let states = byKey.get(key);
         if (states === undefined) {
           states = new Array<StateByKind[K] | undefined>(list.length);
@@ -392,6 +410,7 @@ function fromReplicaReads<K extends StateKind>(
         list.map((p) => p.read),
         all,
         byKey,
+        owners.byKey,
       ),
     );
   }
@@ -403,11 +422,17 @@ function finalRound<S>(
   reads: FinalRead[],
   replicas: readonly string[],
   byKey: Map<string, Array<S | undefined>>,
+  owners: Map<string, ReadonlySet<string>> = new Map(),
 ): FinalRound<S> {
   const seen = new Set(reads.map((r) => r.replica));
   let time = 0;
   for (const r of reads) time = Math.max(time, r.return);
-  return { round, time, reads, missing: replicas.filter((n) => !seen.has(n)), byKey };
+  const missing = replicas.filter((n) => !seen.has(n));
+  // An owner named that was never read at all could not be read either.
+  const named = new Set<string>();
+  for (const set of new Set(owners.values())) for (const o of set) named.add(o);
+  for (const o of [...named].sort()) if (!seen.has(o) && !missing.includes(o)) missing.push(o);
+  return { round, time, reads, missing, byKey, owners };
 }
 
 /**
@@ -484,21 +509,26 @@ function fromClientReads<K extends StateKind>(
   };
 }
 
-/** What the read at `position` holds for a key (undefined: that read says nothing about it). */
+/**
+ * What the read at `position` holds for a key (undefined: that read says nothing about it, or
+ * its replica does not own the key: `owners` is the key's entry in `round.owners`).
+ */
 export function stateAt<S>(
   round: FinalRound<S>,
   kind: StateKind,
   states: ReadonlyArray<S | undefined> | undefined,
   position: number,
+  owners?: ReadonlySet<string>,
 ): S | undefined {
-  return (
-    states?.[position] ?? (round.reads[position]!.complete ? (EMPTY_STATE[kind] as S) : undefined)
-  );
+  const read = round.reads[position]!;
+  if (owners !== undefined && !judges(owners, read.replica)) return undefined;
+  return states?.[position] ?? (read.complete ? (EMPTY_STATE[kind] as S) : undefined);
 }
 
 /**
- * What each replica holds for `key` in a round: a complete read that lacks the key holds the
- * empty state; an incomplete (client) read that lacks it says nothing and is left out.
+ * What each replica judged for `key` holds in a round: a complete read that lacks the key holds
+ * the empty state; an incomplete (client) read that lacks it says nothing and is left out, as
+ * is a replica that does not own the key when its owners are named.
  */
 export function statesOfKey<K extends StateKind>(
   round: FinalRound<StateByKind[K]>,
@@ -506,9 +536,10 @@ export function statesOfKey<K extends StateKind>(
   key: string,
 ): Array<{ replica: string; state: StateByKind[K]; read: FinalRead }> {
   const states = round.byKey.get(key);
+  const owners = round.owners.get(key);
   const out: Array<{ replica: string; state: StateByKind[K]; read: FinalRead }> = [];
   round.reads.forEach((read, i) => {
-    const state = stateAt(round, kind, states, i);
+    const state = stateAt(round, kind, states, i, owners);
     if (state !== undefined) out.push({ replica: read.replica, state, read });
   });
   return out;

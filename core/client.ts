@@ -63,6 +63,13 @@ export interface ClientFactory<O extends Op = Op> {
    * (the convergence checker judges lost writes by it). Absent: `lww`.
    */
   conflict?(settings: Readonly<Record<string, string>>): ConflictMode;
+  /**
+   * The `replica-*` APIs only: every key in a replica-read answer carries `owners`, the nodes
+   * that own it (see CLIENT_APIS). Then each key is judged among its owners and the eventual
+   * workloads run on any number of nodes from the replication factor up. Absent: every node is
+   * taken to hold every key, which needs as many nodes as the replication factor.
+   */
+  keyOwners?: boolean;
 }
 
 /**
@@ -77,9 +84,16 @@ export interface ClientFactory<O extends Op = Op> {
  * | `kv` | `read`; `write` v, with optional `r` / `w` quorums (QuorumOp) — eventual | read: the array of values (siblings), [] when absent |
  * | `set` | `add` e; `remove` e; `read` (optional `r` / `w`) | read: the array of elements |
  * | `counter` | `add` delta (an integer); `read` (optional `r` / `w`) | read: the number |
- * | `replica-kv` | `replica-read` {node, round}: one node's own replica, no coordination | `{node, round, keys: {key: {values, ts?}}}` |
- * | `replica-set` | as `replica-kv` | `{..., keys: {key: {elements}}}` |
- * | `replica-counter` | as `replica-kv` | `{..., keys: {key: {value}}}` |
+ * | `replica-kv` | `replica-read` {node, round}: one node's own replica, no coordination | `{node, round, keys: {key: {values, ts?, owners?}}}` |
+ * | `replica-set` | as `replica-kv` | `{..., keys: {key: {elements, owners?}}}` |
+ * | `replica-counter` | as `replica-kv` | `{..., keys: {key: {value, owners?}}}` |
+ *
+ * `owners` (optional, the factory declares `keyOwners: true`): the nodes that own the key by
+ * the answering node's view of placement. A node lists every key it stores or holds a hint
+ * for, each with its owners; a key is then judged among the union of the owners claimed for
+ * it: an owner that lists nothing for it holds the empty state (it lost the key), and a
+ * non-owner's copy (a hint, a leftover) is not judged. A key named by no node is empty on all
+ * of them. Without `owners` every node holds every key.
  */
 export const CLIENT_APIS = [
   'register',
@@ -124,6 +138,43 @@ export class OpError extends Error {
     super(message);
     this.name = 'OpError';
   }
+}
+
+/**
+ * A read that failed in any way: recorded `fail`, because a read changes nothing, so "not
+ * applied" is true whatever happened to it (`reason` is what happened). Not for a read its op's
+ * own signal aborted: that is the op's timeout, recorded `info` like every other.
+ */
+export class ReadFailed extends OpError {
+  constructor(readonly reason: unknown) {
+    super('read-failed', reason instanceof Error ? reason.message : String(reason));
+  }
+}
+
+/** Runs a read: any failure but the op's own abort becomes a ReadFailed. */
+export async function failedRead<T>(signal: AbortSignal, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (signal.aborted) throw e;
+    throw new ReadFailed(e);
+  }
+}
+
+/**
+ * The rules recording a ReadFailed: `fail`, and unavailable when `outage(reason)` says the
+ * system could not serve it (as opposed to a definite answer such as a bad request).
+ */
+export function readFailureRules(outage: (reason: unknown) => boolean): ErrorRule[] {
+  return [
+    {
+      name: 'read failed',
+      type: 'fail',
+      unavailable: true,
+      match: (e) => e instanceof ReadFailed && outage(e.reason),
+    },
+    { name: 'read failed', type: 'fail', match: (e) => e instanceof ReadFailed },
+  ];
 }
 
 export function hasCode(error: unknown, ...codes: string[]): boolean {

@@ -68,7 +68,8 @@ export interface ReplicaReadsSpec {
   boundS: number;
   /**
    * How many replicas hold each key once converged (the store's replication factor, capped at
-   * the node count): a key held by fewer nodes has not converged yet.
+   * the node count): a key held by fewer nodes has not converged yet. A key whose replica reads
+   * name its owners is held by exactly those instead.
    */
   replicasPerKey: number;
 }

@@ -123,16 +123,46 @@ describe('final replica reads', () => {
   });
 
   it('a key held by fewer nodes than replicasPerKey is not converged; states that move are not stable', () => {
-    expect(agreement([{ a: 1 }, { a: 1 }, {}], 3)).toMatchObject({
+    const three = ['n1', 'n2', 'n3'];
+    expect(agreement([{ a: 1 }, { a: 1 }, {}], 3, three)).toMatchObject({
       agree: false,
       disagreeing: ['a'],
     });
-    expect(agreement([{ a: 1 }, { a: 1 }, {}], 2).agree).toBe(true);
-    expect(agreement([{ a: 1 }, undefined], 1).agree).toBe(false);
-    const one = agreement([{ a: { value: 1 } }, { a: { value: 1 } }], 2);
-    const two = agreement([{ a: { value: 2 } }, { a: { value: 2 } }], 2);
+    expect(agreement([{ a: 1 }, { a: 1 }, {}], 2, three).agree).toBe(true);
+    expect(agreement([{ a: 1 }, undefined], 1, three).agree).toBe(false);
+    const one = agreement([{ a: { value: 1 } }, { a: { value: 1 } }], 2, three);
+    const two = agreement([{ a: { value: 2 } }, { a: { value: 2 } }], 2, three);
     expect(one.agree && two.agree).toBe(true);
     expect(one.fingerprint).not.toBe(two.fingerprint);
+  });
+
+  it('with owners named, a key agrees when its owners hold one state, whatever non-owners hold', () => {
+    const five = ['n1', 'n2', 'n3', 'n4', 'n5'];
+    const owners = ['n1', 'n3', 'n4'];
+    const held = { elements: [1, 2], owners };
+    const stale = { elements: [1], owners };
+    // Held identically by its 3 owners of 5 nodes: agreed (replicasPerKey is not asked).
+    expect(agreement([{ s: held }, {}, { s: held }, { s: held }, {}], 5, five).agree).toBe(true);
+    // A non-owner's stale copy (a hint, a leftover) is ignored.
+    expect(
+      agreement([{ s: held }, { s: stale }, { s: held }, { s: held }, {}], 5, five).agree,
+    ).toBe(true);
+    // An owner that lacks the key, or holds another state, has not caught up.
+    expect(agreement([{ s: held }, {}, { s: held }, {}, {}], 3, five)).toMatchObject({
+      agree: false,
+      disagreeing: ['s'],
+    });
+    expect(agreement([{ s: held }, {}, { s: stale }, { s: held }, {}], 3, five).agree).toBe(false);
+    // Only a hint holder names the key: its owners all lack it, not agreed.
+    expect(agreement([{}, { s: held }, {}, {}, {}], 3, five).agree).toBe(false);
+    // An owner no node answers for is never caught up.
+    const ghost = { elements: [1], owners: ['n1', 'n9'] };
+    expect(agreement([{ s: ghost }, {}, {}, {}, {}], 1, five).agree).toBe(false);
+    // The fingerprint moves with the owners' states, not with `owners` itself.
+    const a = agreement([{ s: held }, {}, { s: held }, { s: held }, {}], 5, five);
+    const b = agreement([{ s: stale }, {}, { s: stale }, { s: stale }, {}], 5, five);
+    expect(a.fingerprint).not.toBe(b.fingerprint);
+    expect(canonicalState(held)).toBe(canonicalState({ elements: [2, 1] }));
   });
 
   it('canonical states ignore key order and the order of values and elements, nothing else', () => {

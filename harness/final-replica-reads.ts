@@ -1,3 +1,4 @@
+import { claimedOwners, OwnerUnion } from '../checker/replica-owners.js';
 import type { Client, ErrorRegistry, Op } from '../core/client.js';
 import { OpTimeout, RunStopped } from '../core/client.js';
 import type { NodeId } from '../core/cluster.js';
@@ -25,7 +26,10 @@ export interface ReplicaReadsOptions {
   firstProcess: number;
   /** Stop polling after this long (ms) even if the replicas still disagree. */
   boundMs: number;
-  /** How many nodes hold each key once converged (fewer: not converged yet). */
+  /**
+   * How many nodes hold each key once converged (fewer: not converged yet); a key whose reads
+   * name its owners is held by those.
+   */
   replicasPerKey: number;
   /** Per-read bound (ms); a slower read is `info`. */
   opTimeoutMs: number;
@@ -46,8 +50,15 @@ export interface ReplicaReadsOutcome {
 
 type Keys = Record<string, unknown>;
 
-/** JSON with object keys sorted and arrays of set-like fields sorted: equal states, equal text. */
+/**
+ * JSON with object keys sorted and arrays of set-like fields sorted: equal states, equal text.
+ * A key's `owners` is not part of its state.
+ */
 export function canonicalState(state: unknown): string {
+  if (typeof state === 'object' && state !== null && 'owners' in state) {
+    const { owners: _owners, ...rest } = state as Keys;
+    return JSON.stringify(normalise(rest));
+  }
   return JSON.stringify(normalise(state));
 }
 
@@ -72,29 +83,48 @@ function normalise(v: unknown, field?: string): unknown {
 }
 
 /**
- * Whether one round's reads agree: every node answered, and every key is held by at least
- * `replicasPerKey` nodes, all with the same state. Returns the disagreeing keys and, when they
- * agree, a fingerprint of the states (to tell a stable agreement from a moving one).
+ * Whether one round's reads (by position in `nodes`) agree: every node answered, and every key
+ * some node lists is held, all with the same state, by
+ * - its owners, when any node names them (the union of the owners named; replica-owners.ts):
+ *   a non-owner's copy is ignored, and an owner that lacks the key has not caught up yet;
+ * - otherwise at least `replicasPerKey` nodes.
+ * Returns the disagreeing keys and, when they agree, a fingerprint of the states (to tell a
+ * stable agreement from a moving one).
  */
 export function agreement(
   reads: readonly (Keys | undefined)[],
   replicasPerKey: number,
+  nodes: readonly NodeId[],
 ): { agree: boolean; disagreeing: string[]; fingerprint: string } {
   if (reads.some((r) => r === undefined)) return { agree: false, disagreeing: [], fingerprint: '' };
-  const byKey = new Map<string, string[]>();
-  for (const keys of reads as Keys[]) {
+  const byKey = new Map<string, Map<NodeId, string>>();
+  const owners = new OwnerUnion();
+  (reads as Keys[]).forEach((keys, i) => {
+    const node = nodes[i] ?? String(i);
     for (const [key, state] of Object.entries(keys)) {
-      const states = byKey.get(key) ?? [];
-      if (states.length === 0) byKey.set(key, states);
-      states.push(canonicalState(state));
+      let states = byKey.get(key);
+      if (states === undefined) {
+        states = new Map();
+        byKey.set(key, states);
+      }
+      states.set(node, canonicalState(state));
+      const claimed = claimedOwners(state);
+      if (claimed) owners.add(key, claimed);
     }
-  }
+  });
   const disagreeing: string[] = [];
   const parts: string[] = [];
   for (const [key, states] of [...byKey].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const held = Math.min(replicasPerKey, reads.length);
-    if (states.length < held || states.some((s) => s !== states[0])) disagreeing.push(key);
-    else parts.push(`${JSON.stringify(key)}:${states[0]}`);
+    const owned = owners.byKey.get(key);
+    let held: Array<string | undefined>;
+    if (owned !== undefined && owned.size > 0) held = [...owned].map((o) => states.get(o));
+    else {
+      held = [...states.values()];
+      if (held.length < Math.min(replicasPerKey, reads.length)) held.push(undefined);
+    }
+    const first = held[0];
+    if (first === undefined || held.some((s) => s !== first)) disagreeing.push(key);
+    else parts.push(`${JSON.stringify(key)}:${first}`);
   }
   return { agree: disagreeing.length === 0, disagreeing, fingerprint: parts.join(',') };
 }
@@ -168,7 +198,7 @@ export async function finalReplicaReads(
     if (signal?.aborted) break;
     round++;
     const reads = await Promise.all(nodes.map((_, i) => readOne(i)));
-    const a = agreement(reads, options.replicasPerKey);
+    const a = agreement(reads, options.replicasPerKey, nodes);
     disagreeing = a.disagreeing;
     if (a.agree) {
       streak = a.fingerprint === lastFingerprint ? streak + 1 : 1;

@@ -29,6 +29,12 @@ export function eventualFinalPhase(
   names: { workload: string; replicaClient: string },
 ): Pick<Workload, 'finalGenerator' | 'replicaReads'> {
   const { system } = ctx;
+  const replicaClient = requireClient(
+    system.clients,
+    names.replicaClient,
+    system.name,
+    names.workload,
+  );
   return {
     ...(options.finalReads
       ? {
@@ -40,9 +46,15 @@ export function eventualFinalPhase(
         }
       : {}),
     replicaReads: {
-      client: requireClient(system.clients, names.replicaClient, system.name, names.workload),
+      client: replicaClient,
       boundS: options.convergeTimeout,
-      replicasPerKey: fullReplication(system, ctx.settings, ctx.nodes.length, names.workload),
+      replicasPerKey: fullReplication(
+        system,
+        ctx.settings,
+        ctx.nodes.length,
+        names.workload,
+        replicaClient.keyOwners === true,
+      ),
     },
   };
 }

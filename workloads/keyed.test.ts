@@ -207,21 +207,40 @@ describe('workload generators', () => {
     expect(() => build('eventual-kv', { r: 0 }, 2)).toThrow(/workload.options.r/);
   });
 
-  it('eventual workloads refuse a store that replicates to fewer nodes than the cluster has', () => {
+  it('eventual workloads run on more nodes than copies when the replica reads name owners', () => {
+    // Without owners, a key missing on a node would look lost: such a system is refused.
+    const ownerless = {
+      ...leaderless,
+      clients: Object.fromEntries(
+        Object.entries(leaderless.clients).map(([api, c]) => {
+          const { keyOwners: _keyOwners, ...rest } = c;
+          return [api, rest];
+        }),
+      ),
+    };
     for (const name of ['eventual-kv', 'set', 'counter']) {
-      const five = (settings: Record<string, string>) =>
+      const build = (system: typeof leaderless, nodes: number, settings: Record<string, string>) =>
         WORKLOADS.get(name)!.build(
           {},
           {
-            system: leaderless,
-            nodes: ['n1', 'n2', 'n3', 'n4', 'n5'],
+            system,
+            nodes: Array.from({ length: nodes }, (_, i) => `n${i + 1}`),
             concurrency: 5,
             settings,
             rng: new Rng(1),
           },
         );
-      expect(() => five({})).toThrow(/system leaderless replicates each key to 3 of 5 nodes/);
-      expect(five({ n: '5' }).replicaReads?.replicasPerKey).toBe(5);
+      expect(build(leaderless, 5, {}).replicaReads?.replicasPerKey).toBe(3);
+      expect(build(leaderless, 5, { n: '5' }).replicaReads?.replicasPerKey).toBe(5);
+      expect(() => build(ownerless, 5, {})).toThrow(
+        /system leaderless replicates each key to 3 of 5 nodes/,
+      );
+      expect(build(ownerless, 5, { n: '5' }).replicaReads?.replicasPerKey).toBe(5);
+      // A system that claims more copies than there are nodes is refused either way.
+      const greedy = { ...leaderless, replicationFactor: () => 4 };
+      expect(() => build(greedy, 3, {})).toThrow(
+        /replicates each key to 4 nodes with these settings, and the run has 3/,
+      );
     }
   });
 
@@ -243,7 +262,12 @@ describe('workload generators', () => {
       ...leaderless,
       // A system whose own setting is called `copies`, and whose kv API keeps siblings.
       replicationFactor: (s: Readonly<Record<string, string>>) => Number(s.copies ?? 1),
-      clients: { ...leaderless.clients, kv: { ...kv, conflict: () => 'siblings' as const } },
+      // Its replica reads name no owners: every node must hold every key.
+      clients: {
+        ...leaderless.clients,
+        kv: { ...kv, conflict: () => 'siblings' as const },
+        'replica-kv': { ...leaderless.clients['replica-kv']!, keyOwners: false },
+      },
     };
     const ctx = (settings: Record<string, string>) => ({
       system,

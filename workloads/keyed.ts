@@ -143,22 +143,32 @@ export function requireClient<T>(
 
 /**
  * The system's replication factor for this run (its `replicationFactor` hook; without one,
- * every node holds every key), which the eventual workloads need to equal the node count: the
- * final replica reads ask every node, and the convergence checkers take a key missing on a
- * node as that replica being empty (they do not know which nodes own a key). With fewer
- * replicas than nodes every run would report divergence that is only placement, so that is
- * refused up front.
+ * every node holds every key), checked against the node count. The final replica reads ask
+ * every node. When the replica reader names each key's owners (`keyOwners`), a key is judged
+ * among its owners, so any node count from the replication factor up works. Without owners the
+ * checkers take a key missing on a node as that replica being empty, so every node must hold
+ * every key: with fewer replicas than nodes every run would report divergence that is only
+ * placement, and that is refused up front.
  */
 export function fullReplication(
   system: Pick<SystemDefinition, 'name' | 'replicationFactor'>,
   settings: Readonly<Record<string, string>> | undefined,
   nodes: number,
   workload: string,
+  keyOwners = false,
 ): number {
   const n = system.replicationFactor?.(settings ?? {}, nodes) ?? nodes;
+  if (keyOwners && n >= 1 && n <= nodes) return n;
+  if (keyOwners) {
+    throw new Error(
+      `the ${workload} workload needs at least as many nodes as copies of each key: ` +
+        `system ${system.name} replicates each key to ${n} nodes with these settings, and the run has ${nodes}`,
+    );
+  }
   if (n !== nodes) {
     throw new Error(
-      `the ${workload} workload reads every node's replica at the end and needs every node to hold every key: ` +
+      `the ${workload} workload reads every node's replica at the end and needs every node to hold every key ` +
+        `(its replica reads do not name each key's owners): ` +
         `system ${system.name} replicates each key to ${n} of ${nodes} nodes with these settings; ` +
         `run ${n} nodes (--nodes ${n}) or change the system's replication setting`,
     );

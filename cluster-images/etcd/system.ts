@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import type { ClientFactory, Op } from '../../core/client.js';
-import { ErrorRegistry, hasCode, OpError } from '../../core/client.js';
+import {
+  ErrorRegistry,
+  failedRead,
+  hasCode,
+  OpError,
+  readFailureRules,
+} from '../../core/client.js';
 import type { HostPort, NodeId } from '../../core/cluster.js';
 import { HttpJsonClient, HttpStatusError } from '../../core/http-json.js';
 import type {
@@ -67,16 +73,6 @@ class CasFailed extends OpError {
   }
 }
 
-/**
- * A read that failed in any way, recorded `fail`: a read changes nothing, so "not applied" is
- * true whatever happened to it. Not used for a read the op's signal aborted (that stays `info`).
- */
-class ReadFailed extends OpError {
-  constructor(readonly reason: unknown) {
-    super('read-failed', reason instanceof Error ? reason.message : String(reason));
-  }
-}
-
 const status = (e: unknown) => (e instanceof HttpStatusError ? e.status : undefined);
 /** The gateway's error text (`{"error": "etcdserver: ...", "code": N}`), or ''. */
 const etcdError = (e: unknown): string => {
@@ -107,18 +103,8 @@ export const etcdErrors = new ErrorRegistry([
     type: 'fail',
     match: (e) => e instanceof CasFailed,
   },
-  {
-    // A read changes nothing; "unavailable" when etcd could not serve it (outage, not an answer).
-    name: 'read failed',
-    type: 'fail',
-    unavailable: true,
-    match: (e) => e instanceof ReadFailed && isOutage(e.reason),
-  },
-  {
-    name: 'read failed',
-    type: 'fail',
-    match: (e) => e instanceof ReadFailed,
-  },
+  // A read changes nothing; "unavailable" when etcd could not serve it (outage, not an answer).
+  ...readFailureRules(isOutage),
   {
     name: 'connection refused',
     type: 'fail',
@@ -184,18 +170,14 @@ export function etcdRegisterClient(reads: EtcdReadMode = 'linearizable'): Client
           const key = b64(String(op.key ?? 'r'));
           switch (op.f) {
             case 'read': {
-              let body: RangeReply | null;
-              try {
-                body = (await http.call(
+              const body = (await failedRead(signal, () =>
+                http.call(
                   'POST',
                   '/v3/kv/range',
                   reads === 'serializable' ? { key, serializable: true } : { key },
                   signal,
-                )) as RangeReply | null;
-              } catch (e) {
-                if (signal.aborted) throw e;
-                throw new ReadFailed(e);
-              }
+                ),
+              )) as RangeReply | null;
               const kv = body?.kvs?.[0];
               return { value: kv === undefined ? null : decodeValue(kv.value) };
             }
@@ -262,7 +244,8 @@ async function rangePrefix(
   serializable: boolean,
   signal: AbortSignal,
 ): Promise<{ key: string; value: unknown }[]> {
-  try {
+  // A 200 of unexpected shape (no array, a value that is not JSON) is a failed read too.
+  return failedRead(signal, async () => {
     const req = { key: b64(prefix), range_end: prefixRangeEnd(prefix) };
     const body = (await http.call(
       'POST',
@@ -273,11 +256,7 @@ async function rangePrefix(
     const kvs = body?.kvs ?? [];
     if (!Array.isArray(kvs)) throw new Error('a range reply whose kvs is not an array');
     return kvs.map((kv) => ({ key: unb64(kv.key ?? ''), value: decodeValue(kv.value) }));
-  } catch (e) {
-    // A 200 of unexpected shape (no array, a value that is not JSON) is a failed read too.
-    if (signal.aborted) throw e;
-    throw new ReadFailed(e);
-  }
+  });
 }
 
 /**

@@ -154,6 +154,48 @@ describe('leaderless error classification', () => {
   });
 });
 
+describe('leaderless replica reader', () => {
+  it("names each key's owners, and a key this node holds only a hint for", async () => {
+    const lines = [
+      { type: 'set', key: 'a', owners: ['n1', 'n2'], view: [1], raw: {} },
+      { type: 'set', key: 'b', owners: ['n2', 'n3'], hintFor: 'n2', view: [2], raw: {} },
+      // A hint for a key the node also stores: the stored record stands.
+      { type: 'set', key: 'a', owners: ['n1', 'n2'], hintFor: 'n2', view: [9], raw: {} },
+      { type: 'counter', key: 'c', owners: ['n1'], view: 4, raw: {} },
+      // A store older than `owners`: the key's state alone.
+      { type: 'set', key: 'd', view: [], raw: {} },
+    ];
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const address = { host: '127.0.0.1', port };
+    const reader = leaderlessReplicaReader('set');
+    expect(reader.keyOwners).toBe(true);
+    const client = reader.open('n1', address, fixedClientContext({ n1: address }));
+    try {
+      const r = await client.invoke(
+        { f: 'replica-read', value: { node: 'n1', round: 2 } },
+        new AbortController().signal,
+      );
+      expect(r.value).toEqual({
+        node: 'n1',
+        round: 2,
+        keys: {
+          a: { elements: [1], owners: ['n1', 'n2'] },
+          b: { elements: [2], owners: ['n2', 'n3'] },
+          d: { elements: [] },
+        },
+      });
+    } finally {
+      await client.close();
+      server.close();
+    }
+  });
+});
+
 describe('leaderless lin client', () => {
   let server: http.Server;
   let port = 0;
@@ -293,12 +335,12 @@ describe('leaderless eventual clients against a running store', () => {
     expect((await replica('set')).value).toEqual({
       node: 'n1',
       round: 1,
-      keys: { s1: { elements: [2] } },
+      keys: { s1: { elements: [2], owners: ['n1'] } },
     });
     expect((await replica('counter')).value).toEqual({
       node: 'n1',
       round: 1,
-      keys: { c1: { value: 3 } },
+      keys: { c1: { value: 3, owners: ['n1'] } },
     });
 
     // A quorum larger than N is refused (400): certainly not applied, for writes and reads.

@@ -5,7 +5,14 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ClientFactory, Op, QuorumOp } from '../../core/client.js';
-import { ErrorRegistry, hasCode, OpError } from '../../core/client.js';
+import {
+  ErrorRegistry,
+  failedRead,
+  hasCode,
+  OpError,
+  ReadFailed,
+  readFailureRules,
+} from '../../core/client.js';
 import type { HostPort, SystemRecipe } from '../../core/cluster.js';
 import { HttpJsonClient, HttpStatusError } from '../../core/http-json.js';
 import type { SystemDefinition } from '../../core/system.js';
@@ -110,17 +117,6 @@ export const leaderlessRegisterClient: ClientFactory<Op> = {
   },
 };
 
-/**
- * Reads change nothing, so an eventual read that failed in any way is certainly "not applied":
- * the README allows recording it as `fail`. Thrown by the eventual clients for a read's error.
- */
-class ReadFailed extends OpError {
-  constructor(cause: unknown) {
-    super('read-failed', cause instanceof Error ? cause.message : String(cause));
-    this.cause = cause;
-  }
-}
-
 /** Whether the store's table calls `e` an outage: unknown (5xx, reset, ...) or refused for want of nodes. */
 function outage(e: unknown): boolean {
   const c = leaderlessErrors.classify(e);
@@ -133,32 +129,13 @@ function outage(e: unknown): boolean {
  */
 export const leaderlessEventualErrors = new ErrorRegistry([
   ...leaderlessErrors.rules,
-  {
-    name: 'read failed',
-    type: 'fail',
-    unavailable: true,
-    match: (e) => e instanceof ReadFailed && outage(e.cause),
-  },
-  {
-    name: 'read failed',
-    type: 'fail',
-    match: (e) => e instanceof ReadFailed,
-  },
+  // Reads change nothing: an eventual read that failed in any way is certainly "not applied".
+  ...readFailureRules(outage),
 ]);
 
 function quorumQuery(op: QuorumOp, param: 'r' | 'w'): string {
   const q = op[param];
   return q === undefined ? '' : `?${param}=${q}`;
-}
-
-/** An eventual read: errors become ReadFailed, except a timeout/abort (the interpreter's signal). */
-async function eventualRead<T>(signal: AbortSignal, read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (e) {
-    if (signal.aborted) throw e;
-    throw new ReadFailed(e);
-  }
 }
 
 const replyNumber = (body: unknown, field: string): number | undefined => {
@@ -184,7 +161,7 @@ export const leaderlessKvClient: ClientFactory<Op> = {
         const key = op.key ?? 'k';
         switch (op.f) {
           case 'read': {
-            const body = (await eventualRead(signal, () =>
+            const body = (await failedRead(signal, () =>
               http.call('GET', `${path('kv', key)}${quorumQuery(op, 'r')}`, undefined, signal),
             )) as { values?: unknown; context?: unknown } | null;
             if (typeof body?.context === 'string' && body.context !== '') {
@@ -225,7 +202,7 @@ export const leaderlessSetClient: ClientFactory<Op> = {
         const key = op.key ?? 's';
         switch (op.f) {
           case 'read': {
-            const body = await eventualRead(signal, () =>
+            const body = await failedRead(signal, () =>
               http.call('GET', `${path('set', key)}${quorumQuery(op, 'r')}`, undefined, signal),
             );
             const value = (body as { value?: unknown } | null)?.value;
@@ -261,7 +238,7 @@ export const leaderlessCounterClient: ClientFactory<Op> = {
         const key = op.key ?? 'c';
         switch (op.f) {
           case 'read': {
-            const body = await eventualRead(signal, () =>
+            const body = await failedRead(signal, () =>
               http.call('GET', `${path('counter', key)}${quorumQuery(op, 'r')}`, undefined, signal),
             );
             const value = replyNumber(body, 'value');
@@ -293,6 +270,9 @@ export type ReplicaState =
   | { elements: unknown[] }
   | { value: number };
 
+/** A key's state in a replica-read answer: with the nodes that own the key, by the node's ring. */
+export type OwnedReplicaState = ReplicaState & { owners?: string[] };
+
 /** The record types `/admin/replica` lists that a replica reader may select. */
 export type ReplicaRecordType = 'kv' | 'set' | 'counter';
 
@@ -300,6 +280,10 @@ export type ReplicaRecordType = 'kv' | 'set' | 'counter';
 const replicaLineSchema = z.object({
   type: z.enum(['kv', 'set', 'counter', 'lin']),
   key: z.string(),
+  /** The key's preference list (absent from a store older than the field). */
+  owners: z.array(z.string().min(1)).optional(),
+  /** Set on a hint this node holds for that owner (the node neither owns nor stores the key). */
+  hintFor: z.string().optional(),
   view: z.unknown(),
   raw: z.unknown(),
 });
@@ -345,9 +329,9 @@ function fetchReplica(
   address: HostPort,
   type: ReplicaRecordType,
   signal: AbortSignal,
-): Promise<Record<string, ReplicaState>> {
+): Promise<Record<string, OwnedReplicaState>> {
   return new Promise((resolve, reject) => {
-    const keys: Record<string, ReplicaState> = {};
+    const keys: Record<string, OwnedReplicaState> = {};
     const req = http.get(
       { agent, host: address.host, port: address.port, path: '/admin/replica', signal },
       (res) => {
@@ -366,7 +350,13 @@ function fetchReplica(
           if (!parsed.success) {
             throw new Error(`/admin/replica line ${lineNo}: ${parsed.error.issues[0]?.message}`);
           }
-          if (parsed.data.type === type) keys[parsed.data.key] = replicaStateOf(parsed.data);
+          const record = parsed.data;
+          if (record.type !== type) return;
+          // A hint names the key and its owners; a record this node stores wins over it.
+          if (record.hintFor !== undefined && keys[record.key] !== undefined) return;
+          const state: OwnedReplicaState = replicaStateOf(record);
+          if (record.owners !== undefined) state.owners = record.owners;
+          keys[record.key] = state;
         };
         res.on('data', (chunk: string) => {
           const lines = (rest + chunk).split('\n');
@@ -396,11 +386,14 @@ function fetchReplica(
 /**
  * Reads one node's replica directly (`GET /admin/replica`, no coordination) and keeps the records
  * of one type. Op: `{f: "replica-read", value: {node, round}}`; result value: `{node, round, keys}`
- * with each key's state as `replicaStateOf` gives it. Any failure is `fail`: a read changes nothing.
+ * with each key's state as `replicaStateOf` gives it plus the key's `owners`; a key the node
+ * holds only a hint for is listed too (its owners are what matters). Any failure is `fail`: a
+ * read changes nothing.
  */
 export function leaderlessReplicaReader(type: ReplicaRecordType): ClientFactory<Op> {
   return {
     errors: leaderlessEventualErrors,
+    keyOwners: true,
     open(_node, address) {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       return {
@@ -408,7 +401,7 @@ export function leaderlessReplicaReader(type: ReplicaRecordType): ClientFactory<
           if (op.f !== 'replica-read') {
             throw new OpError('unsupported', `the replica reader has no operation ${op.f}`);
           }
-          const keys = await eventualRead(signal, () => fetchReplica(agent, address, type, signal));
+          const keys = await failedRead(signal, () => fetchReplica(agent, address, type, signal));
           const arg = (op.value ?? {}) as Record<string, unknown>;
           return { value: { ...arg, keys } };
         },

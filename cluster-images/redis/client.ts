@@ -1,18 +1,11 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Client, ClientContext, ClientFactory, OkResult, Op } from '../../core/client.js';
-import { OpError } from '../../core/client.js';
+import { failedRead, OpError } from '../../core/client.js';
 import type { NodeId } from '../../core/cluster.js';
 import { clientSettings, type RedisSettings, sentinelAddress } from './config.js';
 import { connection, raceSignal } from './connection.js';
-import {
-  CasFailed,
-  isReplyError,
-  NotReplicated,
-  NotSent,
-  ReadFailed,
-  redisErrors,
-} from './errors.js';
+import { CasFailed, isReplyError, NotReplicated, NotSent, redisErrors } from './errors.js';
 import { masterAddress, nodeAt, role } from './sentinel.js';
 
 /** Where a register's value lives, and a set's elements (kept apart, so replica reads can SCAN). */
@@ -187,13 +180,10 @@ async function reading(
   signal: AbortSignal,
   step: Step,
 ): Promise<OkResult> {
-  try {
+  return failedRead(signal, async () => {
     const { conn, served } = await s.ready(signal);
     return { value: await step(s, conn, op, signal), extra: { servedBy: served } };
-  } catch (e) {
-    if (signal.aborted) throw e;
-    throw new ReadFailed(e);
-  }
+  });
 }
 
 /** Writes: the command once, then WAIT when asked. */
@@ -299,7 +289,7 @@ export const redisReplicaSetClient: ClientFactory<Op> = {
         if (op.f !== 'replica-read') {
           throw new OpError('unsupported', `the redis replica reader has no operation ${op.f}`);
         }
-        try {
+        return failedRead(signal, async () => {
           if (conn?.status !== 'ready') {
             conn?.disconnect();
             const c = connection(address);
@@ -323,10 +313,7 @@ export const redisReplicaSetClient: ClientFactory<Op> = {
           } while (cursor !== '0');
           const arg = (op.value ?? {}) as Record<string, unknown>;
           return { value: { ...arg, keys } };
-        } catch (e) {
-          if (signal.aborted) throw e;
-          throw new ReadFailed(e);
-        }
+        });
       },
       async close() {
         conn?.disconnect();

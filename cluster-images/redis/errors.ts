@@ -1,5 +1,5 @@
 import { ReplyError } from 'ioredis';
-import { ErrorRegistry, hasCode, OpError } from '../../core/client.js';
+import { ErrorRegistry, hasCode, OpError, readFailureRules } from '../../core/client.js';
 
 /**
  * Nothing was written to redis: no sentinel named a primary, the connection to it could not be
@@ -29,16 +29,6 @@ export class CasFailed extends OpError {
 export class NotReplicated extends OpError {
   constructor(message: string) {
     super('not-replicated', message);
-  }
-}
-
-/**
- * A read that failed in any way, recorded `fail`: a read changes nothing, so "not applied" is
- * true whatever happened to it. Not used for a read the op's signal aborted (that stays `info`).
- */
-export class ReadFailed extends OpError {
-  constructor(readonly reason: unknown) {
-    super('read-failed', describe(reason));
   }
 }
 
@@ -97,17 +87,7 @@ export const redisErrors = new ErrorRegistry([
     type: 'fail',
     match: (e) => e instanceof CasFailed,
   },
-  {
-    name: 'read failed',
-    type: 'fail',
-    unavailable: true,
-    match: (e) => e instanceof ReadFailed && isOutage(e.reason),
-  },
-  {
-    name: 'read failed',
-    type: 'fail',
-    match: (e) => e instanceof ReadFailed,
-  },
+  ...readFailureRules(isOutage),
   {
     name: 'not sent',
     type: 'fail',

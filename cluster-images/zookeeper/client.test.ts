@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Classified, Client, ClientFactory, Op } from '../../core/client.js';
-import { fixedClientContext, OpTimeout } from '../../core/client.js';
+import { fixedClientContext, OpTimeout, ReadFailed } from '../../core/client.js';
 import {
   zookeeperRegisterClient,
   zookeeperReplicaSetClient,
   zookeeperSetClient,
 } from './clients.js';
-import { ReadFailed, zookeeperErrors } from './errors.js';
+import { zookeeperErrors } from './errors.js';
 import { encodeReply, OpCode, requests } from './protocol.js';
 import { ConnectionLost, NotSent, ZkReplyError, ZkSession } from './session.js';
 import {

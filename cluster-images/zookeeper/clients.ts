@@ -1,7 +1,7 @@
 import type { ClientFactory, Op } from '../../core/client.js';
-import { OpError } from '../../core/client.js';
+import { failedRead, OpError } from '../../core/client.js';
 import type { HostPort } from '../../core/cluster.js';
-import { CasFailed, ReadFailed, zookeeperErrors } from './errors.js';
+import { CasFailed, zookeeperErrors } from './errors.js';
 import { OpCode, replies, requests } from './protocol.js';
 import { NotSent, ZkCode, ZkReplyError, ZkSession } from './session.js';
 
@@ -116,17 +116,14 @@ async function readWith<T>(
   signal: AbortSignal,
   read: (session: ZkSession) => Promise<T>,
 ): Promise<T> {
-  try {
+  return failedRead(signal, async () => {
     const session = await s();
     if (mode === 'sync') {
       const r = await session.request('sync', OpCode.sync, (w) => requests.sync(w, path), signal);
       replies.sync(r.rest);
     }
     return await read(session);
-  } catch (e) {
-    if (signal.aborted && e === signal.reason) throw e;
-    throw new ReadFailed(e);
-  }
+  });
 }
 
 /**
@@ -339,7 +336,7 @@ export const zookeeperReplicaSetClient: ClientFactory<Op> = {
           throw new OpError('unsupported', `the zookeeper replica reader has no operation ${op.f}`);
         }
         const keys: Record<string, { elements: unknown[] }> = {};
-        try {
+        await failedRead(signal, async () => {
           const s = await holder.get(signal);
           for (const set of await children(s, SETS_ROOT, signal)) {
             const names = await children(s, `${SETS_ROOT}/${set}`, signal);
@@ -347,10 +344,7 @@ export const zookeeperReplicaSetClient: ClientFactory<Op> = {
               elements: names.map((n) => JSON.parse(decodeURIComponent(n)) as unknown),
             };
           }
-        } catch (e) {
-          if (signal.aborted && e === signal.reason) throw e;
-          throw new ReadFailed(e);
-        }
+        });
         const arg = (op.value ?? {}) as Record<string, unknown>;
         return { value: { ...arg, keys } };
       },

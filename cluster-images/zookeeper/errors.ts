@@ -1,4 +1,4 @@
-import { ErrorRegistry, OpError } from '../../core/client.js';
+import { ErrorRegistry, OpError, readFailureRules } from '../../core/client.js';
 import { ProtocolError } from './protocol.js';
 import { ConnectionLost, NotSent, ZkCode, ZkReplyError } from './session.js';
 
@@ -6,16 +6,6 @@ import { ConnectionLost, NotSent, ZkCode, ZkReplyError } from './session.js';
 export class CasFailed extends OpError {
   constructor(actual: unknown) {
     super('cas-failed', `the value was ${JSON.stringify(actual)}, not the expected one`);
-  }
-}
-
-/**
- * A read that failed in any way, recorded `fail`: a read changes nothing. Not used for a read
- * the op's own signal aborted (that stays `info`, as the runner's timeout says).
- */
-export class ReadFailed extends OpError {
-  constructor(readonly reason: unknown) {
-    super('read-failed', reason instanceof Error ? reason.message : String(reason));
   }
 }
 
@@ -73,17 +63,7 @@ export const zookeeperErrors = new ErrorRegistry([
     type: 'fail',
     match: codeIn(ZkCode.badVersion),
   },
-  {
-    name: 'read failed',
-    type: 'fail',
-    unavailable: true,
-    match: (e) => e instanceof ReadFailed && isOutage(e.reason),
-  },
-  {
-    name: 'read failed',
-    type: 'fail',
-    match: (e) => e instanceof ReadFailed,
-  },
+  ...readFailureRules(isOutage),
   {
     name: 'not sent',
     type: 'fail',

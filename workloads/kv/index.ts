@@ -32,8 +32,7 @@ export type KvOptions = z.output<typeof kvOptions>;
  */
 export const kv: WorkloadDefinition<KvOptions> = {
   name: 'kv',
-  description:
-    'read/write/cas on many independent keys, checked per key for linearizability',
+  description: 'read/write/cas on many independent keys, checked per key for linearizability',
   options: kvOptions as z.ZodType<KvOptions>,
   build(options, ctx) {
     const log = new KeyLog();

@@ -196,6 +196,24 @@ export async function call(
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
+/** One line of a node's /admin/replica stream, as sent. */
+export interface ReplicaLine {
+  type: string;
+  key: string;
+  owners: string[];
+  hintFor?: string;
+  view: unknown;
+  raw: unknown;
+}
+
+export async function replicaLines(node: TestNode): Promise<ReplicaLine[]> {
+  const text = await (await fetch(`${node.url}/admin/replica`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as ReplicaLine);
+}
+
 /** What a node itself stores (its /admin/replica stream), by `type/key`. */
 export async function replicaContents(
   node: TestNode,
@@ -204,7 +222,14 @@ export async function replicaContents(
   const out = new Map<string, { view: unknown; raw: unknown }>();
   for (const line of text.split('\n')) {
     if (!line) continue;
-    const rec = JSON.parse(line) as { type: string; key: string; view: unknown; raw: unknown };
+    const rec = JSON.parse(line) as {
+      type: string;
+      key: string;
+      view: unknown;
+      raw: unknown;
+      hintFor?: string;
+    };
+    if (rec.hintFor !== undefined) continue; // held for another node, not stored here
     out.set(`${rec.type}/${rec.key}`, { view: rec.view, raw: rec.raw });
   }
   return out;

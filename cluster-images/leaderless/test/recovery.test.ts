@@ -8,6 +8,7 @@ import {
   type Cluster,
   call,
   replicaContents,
+  replicaLines,
   startCluster,
   status,
   type TestNode,
@@ -60,6 +61,18 @@ describe('catching up after a kill -9', () => {
       return views.reduce((sum, v) => sum + (v.hints.pending[victim.id] ?? 0), 0);
     };
     expect(await pending()).toBe(keys.length * 1);
+    // Every line names its key's owners; a stand-in lists each key it holds a hint for, so a
+    // replica reader learns of the key and its owners even from a node that does not own it.
+    const members = c.nodes.map((n) => n.id);
+    const ring = new Ring(members, 64);
+    const lines = (await Promise.all(c.nodes.slice(0, 4).map(replicaLines))).flat();
+    for (const l of lines) expect(l.owners).toEqual(ring.preferenceList(l.key, 3));
+    const hinted = lines.filter((l) => l.hintFor !== undefined);
+    expect(hinted.map((l) => l.key).sort()).toEqual([...keys].sort());
+    for (const l of hinted) {
+      expect(l.hintFor).toBe(victim.id);
+      expect(l.view).toMatchObject({ values: [`v-${l.key}`] });
+    }
     await victim.start();
     await waitUntil(() => holdsAll(victim, keys), 15_000);
     await waitUntil(async () => (await pending()) === 0, 10_000);

@@ -769,9 +769,35 @@ export class StoreNode implements StoreApi {
     };
   }
 
+  /**
+   * Every record this node stores, each with the key's owners (its preference list), then the
+   * hints it holds for keys it neither owns nor stores: a key all of whose owners lost it is
+   * still named, with its owners, by whoever holds a hint for it.
+   */
   *replicaDump(): Iterable<Json> {
     for (const item of this.replica.dump()) {
-      yield { type: item.type, key: item.key, view: item.view, raw: item.raw };
+      const owners = this.ring.preferenceList(item.key, this.n);
+      yield { type: item.type, key: item.key, owners, view: item.view, raw: item.raw };
+    }
+    const named = new Set<string>();
+    for (const hint of this.replica.dumpHints()) {
+      const owners = this.ring.preferenceList(hint.key, this.n);
+      if (owners.includes(this.cfg.id) || this.replica.get(hint.type, hint.key) !== undefined) {
+        continue;
+      }
+      // Hints for several owners of one key: the key is named once (its states differ only
+      // in which writes each owner missed, and a non-owner's copy is not judged).
+      const id = recordId(hint.type, hint.key);
+      if (named.has(id)) continue;
+      named.add(id);
+      yield {
+        type: hint.type,
+        key: hint.key,
+        owners,
+        hintFor: hint.hintFor,
+        view: hint.view,
+        raw: hint.raw,
+      };
     }
   }
 }

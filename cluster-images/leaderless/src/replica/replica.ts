@@ -37,6 +37,7 @@ import {
   type Ballot,
   type ConflictMode,
   type DumpItem,
+  type HintDumpItem,
   type HintItem,
   type Json,
   type KvState,
@@ -115,6 +116,12 @@ function isEmptyState(s: State): boolean {
 }
 
 const typeKey = (type: RecordType, key: string): string => `${type}\u0000${key}`;
+
+/** What a client would read from this state alone. */
+function viewOf(type: RecordType, s: State): Json {
+  if (type === 'kv') return { ...kvViewOf(s) };
+  return type === 'set' ? setViewOf(s) : counterViewOf(s);
+}
 
 export class Replica implements ReplicaApi {
   readonly nodeId: NodeId;
@@ -496,16 +503,21 @@ export class Replica implements ReplicaApi {
     for (const [type, m] of this.records) {
       for (const [key, h] of m) {
         const s = h.get();
-        let view: Json;
-        if (type === 'kv') view = { ...kvViewOf(s) };
-        else if (type === 'set') view = setViewOf(s);
-        else view = counterViewOf(s);
-        yield { type, key, view, raw: s as Json };
+        yield { type, key, view: viewOf(type, s), raw: s as Json };
       }
     }
     for (const [key, st] of this.paxos) {
       const view = st.accepted ? unwrapLin(st.accepted.value).v : null;
       yield { type: 'lin', key, view, raw: st as Json };
+    }
+  }
+
+  *dumpHints(): Iterable<HintDumpItem> {
+    for (const [owner, m] of this.hints) {
+      for (const h of m.values()) {
+        const s = h.held.get();
+        yield { type: h.type, key: h.key, hintFor: owner, view: viewOf(h.type, s), raw: s as Json };
+      }
     }
   }
 

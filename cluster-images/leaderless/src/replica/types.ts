@@ -269,6 +269,15 @@ export interface DumpItem {
   raw: Json;
 }
 
+export interface HintDumpItem {
+  type: RecordType;
+  key: string;
+  /** The owner the hint is held for. */
+  hintFor: NodeId;
+  view: Json;
+  raw: Json;
+}
+
 export interface KvView {
   /** The live values: at most one in lww mode (none when deleted), all siblings in siblings mode. */
   values: Json[];
@@ -351,6 +360,8 @@ export interface ReplicaApi {
 
   // -- introspection -------------------------------------------------------------------------
   dump(): Iterable<DumpItem>;
+  /** The hints held for other nodes, one item per record and owner. */
+  dumpHints(): Iterable<HintDumpItem>;
   stats(): ReplicaStats;
   /** Write a snapshot and start a fresh log now (also done automatically by size). */
   compact(): Promise<void>;
