@@ -276,6 +276,13 @@ export function describeBackendConformance(
         // Added again, it is a fresh node: the data it had is gone.
         await pooled.addNode('n4');
         expect(await at('n4').readFile('token')).toBeUndefined();
+        // A node that exited on its own (etcd does once removed) can still be killed and removed.
+        await at('n4').exit();
+        expect(
+          await eventually(async () => (await failure(at('n4').health(300))) !== 'answered', 5000),
+        ).toBe(true);
+        await pooled.kill('n4');
+        await pooled.removeNode('n4');
         // An initial node can be removed too, and killing a removed node is refused.
         await pooled.removeNode('n3');
         await expect(pooled.kill('n3')).rejects.toThrow(/not a member/);

@@ -516,7 +516,10 @@ export class DockerCluster implements Cluster {
     const slot = this.member(node);
     if (slot.state === 'down') return;
     const c = this.docker.getContainer(slot.container);
-    await idempotent(() => c.kill({ signal: 'SIGKILL' }));
+    // A node that exited on its own (etcd does once removed from its cluster) is down already.
+    await idempotent(() => c.kill({ signal: 'SIGKILL' })).catch((err: unknown) => {
+      if (!/is not running/.test(String((err as Error).message))) throw err;
+    });
     // A frozen process dies only once thawed.
     if (slot.state === 'paused') await idempotent(() => c.unpause()).catch(() => undefined);
     await this.waitStopped(node);

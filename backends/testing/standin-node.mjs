@@ -120,6 +120,12 @@ createHttpServer((req, res) => {
       if (req.method === 'GET' && url.pathname === '/health') {
         return reply(res, 200, { id, pid: process.pid, now: Date.now() });
       }
+      if (req.method === 'POST' && url.pathname === '/exit') {
+        // A node that stops on its own (as etcd does once removed from its cluster).
+        reply(res, 200, { exiting: true });
+        setTimeout(() => process.exit(0), 20);
+        return;
+      }
       if (url.pathname.startsWith('/files/')) {
         const name = url.pathname.slice('/files/'.length);
         if (!/^[A-Za-z0-9._-]+$/.test(name)) return reply(res, 400, { error: 'bad name' });

@@ -116,6 +116,12 @@ export type SendResult = z.infer<typeof SendResultSchema>;
 export class StandinClient {
   constructor(readonly address: HostPort) {}
 
+  /** Ask the node to exit on its own (status 0), as a system may when it is removed. */
+  async exit(): Promise<void> {
+    const r = await httpRequest(this.address, 'POST', '/exit');
+    if (r.status !== 200) throw new Error(`exit: HTTP ${r.status} ${r.body}`);
+  }
+
   async health(timeoutMs = 1000): Promise<{ id: string; pid: number; now: number }> {
     const r = await httpRequest(this.address, 'GET', '/health', { timeoutMs });
     return z.object({ id: z.string(), pid: z.number(), now: z.number() }).parse(JSON.parse(r.body));
