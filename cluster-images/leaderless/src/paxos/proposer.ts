@@ -1,7 +1,9 @@
 /**
- * The CASPaxos proposer: prepare → a majority of promises → apply the change to the value with
- * the highest accepted ballot → accept → a majority of acceptances. Pure logic; the transport
- * is injected (`ProposeOptions.send`), and so is the clock, so tests can simulate time.
+ * The CASPaxos proposer: prepare → a quorum of promises → apply the change to the value with
+ * the highest accepted ballot → accept → a quorum of acceptances. Quorums are majorities of the
+ * key's acceptors unless a configuration in transition says otherwise (`reconfigure.ts`). Pure
+ * logic; the transport is injected (`ProposeOptions.send`), and so is the clock, so tests can
+ * simulate time.
  */
 import { randomBytes } from 'node:crypto';
 import { canonicalJson } from '../data/canonical.js';
@@ -17,6 +19,7 @@ import type {
   ProposeResult,
 } from '../replica/types.js';
 import { compareBallots } from './ballot.js';
+import { type AcceptorConfig, majorityConfig, type PhaseQuorum } from './quorums.js';
 
 export interface Clock {
   now(): number;
@@ -73,6 +76,8 @@ export interface ProposerSettings {
   /** Backoff between rounds: uniform in [0, min(cap, base · 2^round)) ms. */
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /** The ballots' incarnation part (default random); fixed only by deterministic simulations. */
+  incarnation?: string;
 }
 
 /**
@@ -106,6 +111,16 @@ export function unwrapLin(stored: LinValue): LinEnvelope {
   return { v: stored, ops: [] };
 }
 
+/**
+ * `ProposeOptions` plus, optionally, the key's acceptor configuration (see `quorums.ts`). It is
+ * read again before every phase, so a configuration installed while an operation runs governs
+ * every message sent afterwards (`reconfigure.ts` relies on this). Without it both phases go to
+ * `acceptors` with a majority quorum, as always.
+ */
+export interface ProposeRequest extends ProposeOptions {
+  configuration?: () => AcceptorConfig;
+}
+
 export class Proposer {
   private counter = 0;
   private attempts = 0;
@@ -124,7 +139,7 @@ export class Proposer {
     private readonly settings: ProposerSettings = {},
   ) {
     this.clock = settings.clock ?? realClock;
-    const incarnation = randomBytes(4).toString('base64url');
+    const incarnation = settings.incarnation ?? randomBytes(4).toString('base64url');
     this.idPrefix = `${nodeId}.${incarnation}.`;
     this.ballotNode = `${nodeId}:${incarnation}`;
   }
@@ -134,9 +149,9 @@ export class Proposer {
     if (n > this.counter) this.counter = n;
   }
 
-  async propose(key: string, change: Change, opts: ProposeOptions): Promise<ProposeResult> {
-    const { acceptors } = opts;
-    const quorum = Math.floor(acceptors.length / 2) + 1;
+  async propose(key: string, change: Change, opts: ProposeRequest): Promise<ProposeResult> {
+    const fixed = opts.configuration ? undefined : majorityConfig(opts.acceptors);
+    const config = (): AcceptorConfig => fixed ?? opts.configuration!();
     const deadline = this.clock.now() + opts.timeoutMs;
     const roundTimeout = this.settings.roundTimeoutMs ?? Math.min(opts.timeoutMs, 1000);
     const base = this.settings.backoffBaseMs ?? 2;
@@ -163,9 +178,10 @@ export class Proposer {
       const ballot: Ballot = { n: this.counter, node: this.ballotNode };
       const until = Math.min(deadline, this.clock.now() + roundTimeout);
 
-      const p = await this.phase(opts, { t: 'prepare', key, ballot }, quorum, until);
+      const pq = config().prepare;
+      const p = await this.phase(opts, pq, { t: 'prepare', key, ballot }, until);
       this.observe(p.beat);
-      if (p.oks.length < quorum) continue;
+      if (p.oks.length < pq.quorum) continue;
       let h: Accepted | null = null;
       for (const r of p.oks) {
         const acc = 'accepted' in r ? r.accepted : null;
@@ -194,35 +210,32 @@ export class Proposer {
         if (applied) {
           const id = this.idPrefix + (++this.attempts).toString(36);
           stored = { v: next, ops: [...cur.ops, id].slice(-OP_WINDOW) };
-          const a = await this.phase(
-            opts,
-            { t: 'accept', key, ballot, value: stored },
-            quorum,
-            until,
-          );
+          const aq = config().accept;
+          const a = await this.phase(opts, aq, { t: 'accept', key, ballot, value: stored }, until);
           this.observe(a.beat);
-          if (a.oks.length >= quorum) return { ok: true, ...result };
+          if (a.oks.length >= aq.quorum) return { ok: true, ...result };
           // unless every acceptor refused it, this value may still be adopted and chosen later
-          if (a.rejected < acceptors.length) ours.push({ ballot, value: next, id });
+          if (a.rejected < aq.acceptors.length) ours.push({ ballot, value: next, id });
           continue;
         }
         stored = h ? h.value : null; // a read or failed precondition re-proposes what it saw
       }
-      const a = await this.phase(opts, { t: 'accept', key, ballot, value: stored }, quorum, until);
+      const aq = config().accept;
+      const a = await this.phase(opts, aq, { t: 'accept', key, ballot, value: stored }, until);
       this.observe(a.beat);
-      if (a.oks.length >= quorum) return { ok: true, ...result };
+      if (a.oks.length >= aq.quorum) return { ok: true, ...result };
     }
     return { ok: false, reason: 'timeout' };
   }
 
-  /** Send `msg` to every acceptor; settle on a quorum of oks, a lost cause, or `until`. */
+  /** Send `msg` to the phase's acceptors; settle on a quorum of oks, a lost cause, or `until`. */
   private phase(
     opts: ProposeOptions,
+    { acceptors, quorum }: PhaseQuorum,
     msg: PaxosRequest,
-    quorum: number,
     until: number,
   ): Promise<PhaseResult> {
-    const n = opts.acceptors.length;
+    const n = acceptors.length;
     return new Promise((resolve) => {
       const res: PhaseResult = { oks: [], rejected: 0, beat: 0 };
       let failed = 0;
@@ -237,7 +250,7 @@ export class Proposer {
       const check = (): void => {
         if (res.oks.length >= quorum || res.rejected + failed > n - quorum) settle();
       };
-      for (const node of opts.acceptors) {
+      for (const node of acceptors) {
         let p: Promise<PaxosReply>;
         try {
           p = opts.send(node, msg);
