@@ -8,11 +8,11 @@ import { createDockerBackend } from '../../../backends/docker/docker-backend.js'
 import { connectDocker } from '../../../backends/docker/engine.js';
 import { describeObjectsOfRun } from '../../../backends/docker/labels.js';
 import { readJsonlHistory } from '../../../checker/history/jsonl.js';
-import { pairOperations } from '../../../checker/history/pair.js';
 import { readResults } from '../../../checker/results.js';
 import { HttpJsonClient } from '../../../core/http-json.js';
 import { runTest } from '../../../harness/runner.js';
 import { parseSpec, resolveSpec } from '../../../harness/spec.js';
+import { cutOffReads, faultWindow, readRun } from '../../../test/run-history.js';
 import { ETCD_BINARY, etcd, etcdSystem } from '../system.js';
 
 const out = mkdtempSync(join(tmpdir(), 'faultline-e2e-etcd-'));
@@ -125,32 +125,9 @@ describe('end to end: register workload on etcd 3.4, docker backend', () => {
       seed: 3,
       out,
     });
-    const { events } = await readJsonlHistory(join(r.dir, 'history.jsonl'));
-    const time = (f: string, field: 'time' | 'startedTime') => {
-      const e = events.find((x) => x.process === 'nemesis' && x.f === f) as
-        | Record<string, unknown>
-        | undefined;
-      return Number(e?.[field]);
-    };
-    const cut = time('partition-start', 'time');
-    const healed = time('partition-stop', 'startedTime');
-    const ops = pairOperations(events);
-    const nodeOf = (o: (typeof ops)[number]) =>
-      (o.completion as { node?: string } | undefined)?.node;
-    const n3Reads = ops.filter(
-      (o) => o.f === 'read' && o.status === 'ok' && nodeOf(o) === 'n3' && o.call > cut,
-    );
-    const duringCut = n3Reads.filter((o) => o.return < healed);
-    expect(duringCut.length, 'reads served by n3 while it was cut off').toBeGreaterThan(0);
-    const majorityWrites = ops.filter(
-      (o) =>
-        (o.f === 'write' || o.f === 'cas') &&
-        o.status === 'ok' &&
-        nodeOf(o) !== 'n3' &&
-        o.call > cut &&
-        o.return < healed,
-    );
-    const stale = duringCut.filter((rd) => majorityWrites.some((w) => w.return < rd.call));
+    const run = await readRun(r.dir);
+    const { reads, stale } = cutOffReads(run.ops, 'n3', faultWindow(run));
+    expect(reads.length, 'reads served by n3 while it was cut off').toBeGreaterThan(0);
     expect(stale.length, 'n3 reads invoked after a write committed without n3').toBeGreaterThan(0);
     expect(r.verdict, r.reasons.join('; ')).toBe('invalid');
   }, 90_000);

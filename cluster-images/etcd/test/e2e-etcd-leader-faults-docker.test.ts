@@ -3,11 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runTest } from '../../../api/index.js';
-import type { HistoryEvent } from '../../../checker/history/event.js';
-import { readJsonlHistory } from '../../../checker/history/jsonl.js';
-import { pairOperations } from '../../../checker/history/pair.js';
 import { checkLinearizability } from '../../../checker/linearizability.js';
 import { readResults } from '../../../checker/results.js';
+import { cutOffReads, faultWindow, readRun } from '../../../test/run-history.js';
 import { etcdSystem } from '../system.js';
 
 const out = mkdtempSync(join(tmpdir(), 'faultline-e2e-etcd-leader-'));
@@ -28,10 +26,6 @@ const leaderRun = (overrides: Partial<RunInput> & Pick<RunInput, 'name' | 'syste
     out,
     ...overrides,
   });
-
-type Nemesis = HistoryEvent & { f: string; value?: unknown; fault?: number; error?: string };
-const nemesisEvents = (events: HistoryEvent[]) =>
-  events.filter((e) => e.process === 'nemesis') as Nemesis[];
 
 describe('etcd read modes under faults aimed at the leader (docker)', () => {
   it('serializable reads, the leader cut off for 5 s: the old leader answers stale reads (invalid)', async () => {
@@ -58,43 +52,20 @@ describe('etcd read modes under faults aimed at the leader (docker)', () => {
       opTimeout: 1,
       seed: 1,
     });
-    const { events } = await readJsonlHistory(join(r.dir, 'history.jsonl'));
-    const nemesis = nemesisEvents(events);
-    const cut = nemesis.find((e) => e.f === 'partition-start');
-    const healed = nemesis.find((e) => e.f === 'partition-stop' && e.fault === cut?.fault);
-    expect(cut?.error).toBeUndefined();
+    const run = await readRun(r.dir);
+    const window = faultWindow(run);
+    expect(window.start.error).toBeUndefined();
     // The grudge cut one node from both others: the node that led when the fault began.
-    const grudge = cut?.value as Record<string, string[]>;
+    const grudge = window.start.value as Record<string, string[]>;
     const isolated = Object.keys(grudge).find((n) => grudge[n]?.length === 2) as string;
-    const observed = events.filter(
-      (e) => e.process === 'observer' && e.f === 'leader' && e.index < (cut?.index ?? 0),
+    const observed = run.events.filter(
+      (e) => e.process === 'observer' && e.f === 'leader' && e.index < window.start.index,
     );
     expect(observed.at(-1)?.value, 'the leader observed before the cut').toBe(isolated);
 
-    const ops = pairOperations(events);
-    const nodeOf = (o: (typeof ops)[number]) =>
-      (o.completion as { node?: string } | undefined)?.node;
-    const from = cut?.time ?? 0;
-    const until = (healed as { startedTime?: number } | undefined)?.startedTime ?? 0;
-    const isolatedReads = ops.filter(
-      (o) =>
-        o.f === 'read' &&
-        o.status === 'ok' &&
-        nodeOf(o) === isolated &&
-        o.call > from &&
-        o.return < until,
-    );
-    expect(isolatedReads.length, `reads served by ${isolated} while cut off`).toBeGreaterThan(0);
-    const majorityWrites = ops.filter(
-      (o) =>
-        (o.f === 'write' || o.f === 'cas') &&
-        o.status === 'ok' &&
-        nodeOf(o) !== isolated &&
-        o.call > from &&
-        o.return < until,
-    );
-    expect(majorityWrites.length, 'writes committed by the new leader').toBeGreaterThan(0);
-    const stale = isolatedReads.filter((rd) => majorityWrites.some((w) => w.return < rd.call));
+    const { reads, writesElsewhere, stale } = cutOffReads(run.ops, isolated, window);
+    expect(reads.length, `reads served by ${isolated} while cut off`).toBeGreaterThan(0);
+    expect(writesElsewhere.length, 'writes committed by the new leader').toBeGreaterThan(0);
     expect(stale.length, 'reads by the old leader after a majority write').toBeGreaterThan(0);
     expect(r.verdict, r.reasons.join('; ')).toBe('invalid');
   }, 90_000);
@@ -105,7 +76,7 @@ describe('etcd read modes under faults aimed at the leader (docker)', () => {
     // a killed leader answers nothing, but once restarted it replays its log and answers
     // serializable reads from that replay, behind what the cluster has acknowledged (seen with
     // this seed: reads at the restarted member went 857 → 543 → 412 after n1 had read 857).
-    // Whether a worker's read lands in that window of milliseconds is timing: of 9 runs of
+    // Whether a worker's read lands in that window of milliseconds is timing: of 10 runs of
     // this seed, 6 were valid and 4 invalid. So the test pins the part that is certain: the
     // verdict is decided (never unknown: both kills were carried out), the writes are
     // linearizable on their own, and every operation the checker could not place is a read.
@@ -121,11 +92,11 @@ describe('etcd read modes under faults aimed at the leader (docker)', () => {
       },
       seed: 1,
     });
-    const { events } = await readJsonlHistory(join(r.dir, 'history.jsonl'));
-    const kills = nemesisEvents(events).filter((e) => e.f === 'kill');
+    const { ops, nemesis } = await readRun(r.dir);
+    const kills = nemesis.filter((e) => e.f === 'kill');
     expect(kills.length).toBeGreaterThanOrEqual(2);
     expect(kills.filter((k) => k.error !== undefined)).toEqual([]);
-    const writes = pairOperations(events).filter((o) => o.f !== 'read');
+    const writes = ops.filter((o) => o.f !== 'read');
     const alone = await checkLinearizability(writes, { model: 'kv', workers: 0 });
     expect(alone.valid, 'the writes and cas without the reads').toBe(true);
     const results = await readResults(join(r.dir, 'results.json'));
@@ -162,8 +133,8 @@ describe('etcd read modes under faults aimed at the leader (docker)', () => {
       timeLimit: 13,
       seed: 12,
     });
-    const { events } = await readJsonlHistory(join(r.dir, 'history.jsonl'));
-    const fs = new Set(nemesisEvents(events).map((e) => e.f));
+    const { nemesis } = await readRun(r.dir);
+    const fs = new Set(nemesis.map((e) => e.f));
     for (const f of ['partition-start', 'kill', 'pause']) expect(fs.has(f), f).toBe(true);
     expect(r.reasons).toEqual([]);
     expect(r.verdict).toBe('valid');

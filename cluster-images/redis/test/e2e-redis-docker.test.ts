@@ -4,31 +4,23 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runTest } from '../../../api/index.js';
 import { createDockerBackend } from '../../../backends/docker/docker-backend.js';
-import { readJsonlHistory } from '../../../checker/history/jsonl.js';
-import { pairOperations } from '../../../checker/history/pair.js';
+import type { ClientOp } from '../../../checker/history/client-op.js';
 
-type Op = ReturnType<typeof pairOperations>[number];
+type Op = ClientOp;
 
 /** The cut's start and end (ns, from the nemesis events) and the paired client ops. */
 async function history(dir: string) {
-  const { events } = await readJsonlHistory(join(dir, 'history.jsonl'));
-  const at = (f: string, field: 'time' | 'startedTime') => {
-    const e = events.find((x) => x.process === 'nemesis' && x.f === f) as
-      | Record<string, unknown>
-      | undefined;
-    return Number(e?.[field]);
-  };
-  const ops = pairOperations(events);
-  const servedBy = (o: Op) => (o.completion as { servedBy?: string } | undefined)?.servedBy;
-  return {
-    cut: at('partition-start', 'time'),
-    healed: at('partition-stop', 'startedTime'),
-    ops,
-    servedBy,
-  };
+  const run = await readRun(dir);
+  // A run without a partition (the control run) has no window.
+  const cut = run.nemesis.some((e) => e.f === 'partition-start');
+  const { from, until } = cut ? faultWindow(run) : { from: Number.NaN, until: Number.NaN };
+  // Clients follow the sentinels: the node whose redis served an op is `servedBy`.
+  const servedBy = (o: Op) => servedOn(o, 'servedBy');
+  return { cut: from, healed: until, ops: run.ops, servedBy };
 }
 
 import { readResults } from '../../../checker/results.js';
+import { faultWindow, readRun, servedOn } from '../../../test/run-history.js';
 import { withConnection } from '../connection.js';
 import { role } from '../sentinel.js';
 import { REDIS_SERVER, redis } from '../system.js';

@@ -8,9 +8,9 @@ import { connectDocker } from '../../../backends/docker/engine.js';
 import { describeObjectsOfRun } from '../../../backends/docker/labels.js';
 import { readJsonlHistory } from '../../../checker/history/jsonl.js';
 import { readResults } from '../../../checker/results.js';
+import { staleReads } from '../../../test/run-history.js';
 import { serverMode } from '../four-letter.js';
 import { zookeeper, zookeeperPreflight, zookeeperSystem } from '../system.js';
-import { staleReads } from './stale-reads.js';
 
 const out = mkdtempSync(join(tmpdir(), 'faultline-e2e-zookeeper-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));

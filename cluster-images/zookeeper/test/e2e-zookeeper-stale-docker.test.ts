@@ -6,8 +6,8 @@ import { runTest } from '../../../api/index.js';
 import { readJsonlHistory } from '../../../checker/history/jsonl.js';
 import { pairOperations } from '../../../checker/history/pair.js';
 import { readResults } from '../../../checker/results.js';
+import { stuckOps } from '../../../test/run-history.js';
 import { zookeeperPreflight, zookeeperSystem } from '../system.js';
-import { stuckOps } from './stale-reads.js';
 
 const out = mkdtempSync(join(tmpdir(), 'faultline-e2e-zookeeper-stale-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
