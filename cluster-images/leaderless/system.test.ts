@@ -16,6 +16,7 @@ import {
   leaderlessErrors,
   leaderlessEventualErrors,
   leaderlessKvClient,
+  leaderlessMembership,
   leaderlessRecipe,
   leaderlessRegisterClient,
   leaderlessReplicaReader,
@@ -68,6 +69,41 @@ describe('leaderless recipe', () => {
     });
     expect(given.args.filter((a) => a === '--cluster-secret')).toHaveLength(1);
     expect(given.args.at(-1)).toBe('mine');
+  });
+
+  it('passes the pool and --join on to a node added at runtime', () => {
+    const launch = leaderlessRecipe('/x/leaderless.js').launch({
+      node: 'n4',
+      listen: { host: '127.0.0.1', port: 1004 },
+      peerListen: { host: '127.0.0.1', port: 2004 },
+      peers: { n1: { host: '127.0.0.1', port: 3001 } },
+      pool: { n1: { host: '127.0.0.1', port: 3001 }, n5: { host: '127.0.0.1', port: 3005 } },
+      joining: true,
+      dataDir: '/data/n4',
+      settings: {},
+    });
+    const arg = (flag: string) => launch.args[launch.args.indexOf(flag) + 1];
+    expect(arg('--peers')).toBe('n1=127.0.0.1:3001,n4=127.0.0.1:2004');
+    expect(arg('--pool')).toBe('n1=127.0.0.1:3001,n4=127.0.0.1:2004,n5=127.0.0.1:3005');
+    expect(arg('--join')).toBe('on');
+    // an initial node of a run with a pool gets the pool but no --join
+    const initial = leaderlessRecipe('/x/leaderless.js').launch({
+      node: 'n1',
+      listen: { host: '127.0.0.1', port: 1001 },
+      peerListen: { host: '127.0.0.1', port: 2001 },
+      peers: {},
+      pool: { n5: { host: '127.0.0.1', port: 3005 } },
+      joining: false,
+      dataDir: '/data/n1',
+      settings: {},
+    });
+    expect(initial.args).toContain('--pool');
+    expect(initial.args).not.toContain('--join');
+  });
+
+  it('keeps at least N members', () => {
+    expect(leaderlessMembership.minMembers?.({}, 3)).toBe(3);
+    expect(leaderlessMembership.minMembers?.({ n: '2' }, 5)).toBe(2);
   });
 });
 

@@ -13,9 +13,9 @@ import {
   ReadFailed,
   readFailureRules,
 } from '../../core/client.js';
-import type { HostPort, SystemRecipe } from '../../core/cluster.js';
+import type { HostPort, NodeId, SystemRecipe } from '../../core/cluster.js';
 import { HttpJsonClient, HttpStatusError } from '../../core/http-json.js';
-import type { SystemDefinition } from '../../core/system.js';
+import type { MembershipHooks, MembershipView, SystemDefinition } from '../../core/system.js';
 import { defineSystem } from '../../core/system.js';
 
 /** The store's bundle, built by `npm run build` (found from source and from dist/). */
@@ -413,6 +413,153 @@ export function leaderlessReplicaReader(type: ReplicaRecordType): ClientFactory<
   };
 }
 
+/** How long a membership change waits for an earlier one to finish before giving up. */
+const CHANGE_PATIENCE_MS = 60_000;
+/** How long a leaving node may take to hand its data off. */
+const HANDOFF_PATIENCE_MS = 120_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Asks the members (other than `node`, in order) to accept a join or leave of `node`, until one
+ * accepts. A refusal because another change is still moving ranges (409 "in progress") is asked
+ * again until CHANGE_PATIENCE_MS; a node's "already done" answer is an acceptance (200).
+ */
+async function requestChange(
+  view: MembershipView,
+  node: NodeId,
+  change: 'join' | 'leave',
+): Promise<void> {
+  const until = Date.now() + CHANGE_PATIENCE_MS;
+  for (;;) {
+    const errors: string[] = [];
+    for (const member of view.members) {
+      if (member === node) continue;
+      const c = new HttpJsonClient(view.clientAddress(member));
+      try {
+        await c.call(
+          'POST',
+          `/admin/${change}`,
+          { node },
+          AbortSignal.any([view.signal, AbortSignal.timeout(3000)]),
+        );
+        return;
+      } catch (e) {
+        errors.push(`${member}: ${e instanceof Error ? e.message : String(e)}`);
+        // A definite refusal other than "busy" is the same at every member.
+        if (e instanceof HttpStatusError && e.status !== 409 && e.status < 500) {
+          throw new Error(`${change} ${node}: ${errors.join('; ')}`);
+        }
+      } finally {
+        c.close();
+      }
+    }
+    if (Date.now() >= until || view.signal.aborted) {
+      throw new Error(`${change} ${node}: not accepted (${errors.join('; ')})`);
+    }
+    await sleep(250);
+  }
+}
+
+const handoffStateSchema = z
+  .object({ status: z.string().nullable(), handoff: z.object({ phase: z.string() }).loose() })
+  .loose();
+
+/** `node`'s own membership status and hand-off phase, as `GET /admin/membership` says. */
+async function ownStatus(
+  view: MembershipView,
+  node: NodeId,
+): Promise<z.infer<typeof handoffStateSchema>> {
+  const c = new HttpJsonClient(view.clientAddress(node));
+  try {
+    return handoffStateSchema.parse(
+      await c.call(
+        'GET',
+        '/admin/membership',
+        undefined,
+        AbortSignal.any([view.signal, AbortSignal.timeout(3000)]),
+      ),
+    );
+  } finally {
+    c.close();
+  }
+}
+
+/**
+ * Asks for the change until `node` itself reports it (a status in `seen`): a member whose table
+ * is behind may answer "already done" for an older change of the same node (e.g. "already left"
+ * about a node that has since joined again), so only the node's own word settles it.
+ */
+async function changeUntilSeen(
+  view: MembershipView,
+  node: NodeId,
+  change: 'join' | 'leave',
+  seen: readonly string[],
+): Promise<void> {
+  const until = Date.now() + CHANGE_PATIENCE_MS;
+  let last = 'no answer';
+  for (;;) {
+    await requestChange(view, node, change);
+    const askAgainAt = Date.now() + 2000;
+    while (Date.now() < askAgainAt) {
+      try {
+        const own = await ownStatus(view, node);
+        if (own.status !== null && seen.includes(own.status)) return;
+        last = String(own.status);
+      } catch (e) {
+        last = e instanceof Error ? e.message : String(e);
+      }
+      if (view.signal.aborted) break;
+      await sleep(100);
+    }
+    if (Date.now() >= until || view.signal.aborted) {
+      throw new Error(`${change} ${node}: accepted, but ${node} does not show it (last: ${last})`);
+    }
+  }
+}
+
+/** Waits until `node` reports itself left with its hand-off done (every peer heard it). */
+async function waitHandedOff(view: MembershipView, node: NodeId): Promise<void> {
+  const until = Date.now() + HANDOFF_PATIENCE_MS;
+  let last = 'no answer';
+  for (;;) {
+    try {
+      const body = await ownStatus(view, node);
+      if (body.status === 'left' && body.handoff.phase === 'done') return;
+      last = `${body.status} (${body.handoff.phase})`;
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    if (Date.now() >= until || view.signal.aborted) {
+      throw new Error(`${node} did not finish handing its data off (last: ${last})`);
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * Runtime membership through the store's admin API: a node joins by starting (with --join on and
+ * the pool) and then being admitted by a member (`POST /admin/join`, answered once accepted; its
+ * ranges stream in afterwards; the hook returns once the node itself shows it joining); a node leaves by `POST /admin/leave` at another member, then
+ * hands its data off, and is stopped only once it reports the hand-off done. The store keeps
+ * at least N members (it refuses a leave below that).
+ */
+export const leaderlessMembership: MembershipHooks = {
+  async join(view, node, start) {
+    await start();
+    await changeUntilSeen(view, node, 'join', ['joining', 'member']);
+  },
+  async leave(view, node, stop) {
+    await changeUntilSeen(view, node, 'leave', ['leaving', 'left']);
+    await waitHandedOff(view, node);
+    await stop();
+  },
+  minMembers: (settings) => {
+    const n = Number(settings.n ?? '3');
+    return Number.isInteger(n) && n > 0 ? n : 3;
+  },
+};
+
 const count = (min: number) => z.coerce.number().int('expected a whole number').min(min);
 const onOff = z.enum(['on', 'off']);
 
@@ -440,6 +587,8 @@ export const leaderlessSettings = z.strictObject({
   /** Peers' shared secret; by default a random one per definition, i.e. per harness process. */
   'cluster-secret': z.string().min(1).optional(),
   'log-level': z.enum(['debug', 'info', 'warn']).optional(),
+  /** UNSAFE when off: joins and leaves move no data (acknowledged writes get lost). */
+  'handoff-streaming': onOff.optional(),
 });
 
 /**
@@ -456,7 +605,7 @@ export function leaderlessSystem(binary = leaderlessBinary()): SystemDefinition 
     name: 'leaderless',
     settings: leaderlessSettings,
     local: {
-      launch({ node, listen, peerListen, peers, dataDir, given }) {
+      launch({ node, listen, peerListen, peers, pool, joining, dataDir, given }) {
         const peerList = { ...peers };
         peerList[node] ??= peerListen;
         const args = [
@@ -474,6 +623,17 @@ export function leaderlessSystem(binary = leaderlessBinary()): SystemDefinition 
           '--data-dir',
           dataDir,
         ];
+        // Nodes that may join later (absent without a pool: static membership, as before).
+        const spares = Object.entries(pool).filter(([id]) => peerList[id] === undefined);
+        if (spares.length > 0 || joining) {
+          args.push(
+            '--pool',
+            [...Object.entries(peerList), ...spares]
+              .map(([id, a]) => `${id}=${hostPort(a)}`)
+              .join(','),
+          );
+        }
+        if (joining) args.push('--join', 'on');
         for (const [k, v] of Object.entries(given)) args.push(`--${k}`, v);
         const env: Record<string, string> =
           given['cluster-secret'] === undefined ? { LEADERLESS_CLUSTER_SECRET: runSecret } : {};
@@ -496,6 +656,7 @@ export function leaderlessSystem(binary = leaderlessBinary()): SystemDefinition 
     // A Node.js program: Date.now() goes through libc, so libfaketime moves its wall clock (the
     // lww conflict mode orders writes by it).
     clockFaults: true,
+    membership: leaderlessMembership,
     clients: {
       register: leaderlessRegisterClient,
       kv: {

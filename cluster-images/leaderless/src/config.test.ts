@@ -108,3 +108,38 @@ describe('peer and client limits settings', () => {
     expect(errorOf([...base, '--cluster-secret', ''])).toMatch(/--cluster-secret/);
   });
 });
+
+describe('parseConfig: runtime membership', () => {
+  it('without --pool or --join: the pool is --peers, this node is an initial member, streaming on', () => {
+    const c = parseConfig(base, {});
+    expect([...c.pool.keys()].sort()).toEqual(['n1', 'n2', 'n3']);
+    expect(c.members).toEqual(['n1', 'n2', 'n3']);
+    expect(c).toMatchObject({ join: false, handoffStreaming: true });
+  });
+
+  it('--join on: the node is not an initial member; --pool adds addresses', () => {
+    const c = parseConfig(
+      [
+        ...base.map((a) => (a === 'n1' ? 'n4' : a)),
+        '--pool',
+        'n4=127.0.0.1:9004,n5=127.0.0.1:9005',
+        '--join',
+        'on',
+        '--handoff-streaming',
+        'off',
+      ],
+      {},
+    );
+    expect(c.id).toBe('n4');
+    expect(c.members).toEqual(['n1', 'n2', 'n3']);
+    expect([...c.pool.keys()].sort()).toEqual(['n1', 'n2', 'n3', 'n4', 'n5']);
+    expect(c.pool.get('n2')).toEqual({ host: '127.0.0.1', port: 9002 });
+    expect(c).toMatchObject({ join: true, handoffStreaming: false });
+  });
+
+  it('refuses bad values', () => {
+    expect(errorOf([...base, '--join', 'yes'])).toMatch(/--join/);
+    expect(errorOf([...base, '--pool', 'n9'])).toMatch(/--pool/);
+    expect(errorOf([...base, '--handoff-streaming', 'maybe'])).toMatch(/--handoff-streaming/);
+  });
+});

@@ -19,8 +19,17 @@ export interface Config {
   peerListen: HostPort;
   /** How THIS node reaches each member (self included when given), keyed by node id. */
   peers: Map<NodeId, HostPort>;
-  /** Every member of the static membership, sorted, self included. */
+  /**
+   * The initial members, sorted: the ids of --peers plus this node (without it when joining).
+   * The membership table kept in the data dir supersedes them once it knows more.
+   */
   members: NodeId[];
+  /** How this node reaches every node that may ever be a member (--pool and --peers). */
+  pool: Map<NodeId, HostPort>;
+  /** Started to be added to a running cluster (--join): not a member until admitted. */
+  join: boolean;
+  /** Whether ranges are streamed on join and leave (off is unsafe: it loses data). */
+  handoffStreaming: boolean;
   dataDir: string;
   n: number;
   r: number;
@@ -57,7 +66,11 @@ export const SETTINGS = {
   listen: 'HOST:PORT serving clients (HTTP/1.1, JSON)',
   'peer-listen': 'HOST:PORT serving other nodes (framed TCP)',
   peers: 'id=HOST:PORT,... how this node reaches every member (self entry optional)',
-  'data-dir': 'directory for the log and snapshots',
+  'data-dir': 'directory for the log, snapshots and the membership table',
+  pool: 'id=HOST:PORT,... every node that may join later (default: --peers)',
+  join: 'on | off (default off): start as a node to be added (POST /admin/join) to a running cluster',
+  'handoff-streaming':
+    'on | off (default on); off skips moving data on join/leave: UNSAFE, loses acknowledged writes',
   n: 'replication factor (default 3)',
   r: 'default read quorum (default majority of N)',
   w: 'default write quorum (default majority of N)',
@@ -150,6 +163,9 @@ const fields = {
   'peer-listen': hostPort,
   peers: peersSchema,
   'data-dir': z.string().min(1),
+  pool: peersSchema,
+  join: onOff,
+  'handoff-streaming': onOff,
   n: int(1, 64),
   r: int(1, 64),
   w: int(1, 64),
@@ -205,9 +221,15 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   };
   const id = get('id', '');
   const peers = get('peers', '');
-  const members = [...new Set([...peers.keys(), id])].sort();
+  const join = get('join', 'off');
+  const members = [...new Set([...peers.keys(), id])].filter((m) => !(join && m === id)).sort();
+  const pool = new Map(raw.has('pool') ? get('pool', '') : []);
+  for (const [peer, addr] of peers) pool.set(peer, addr);
+  if (pool.size + 1 > MAX_MEMBERS) {
+    throw new ConfigError(`--pool: at most ${MAX_MEMBERS} nodes (got ${pool.size + 1})`);
+  }
   const n = get('n', '3');
-  if (n > members.length) {
+  if (n > members.length + (join ? 1 : 0)) {
     throw new ConfigError(`--n ${n}: larger than the membership (${members.length} nodes)`);
   }
   const majority = String(Math.floor(n / 2) + 1);
@@ -231,6 +253,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     peerListen: get('peer-listen', ''),
     peers,
     members,
+    pool,
+    join,
+    handoffStreaming: get('handoff-streaming', 'on'),
     dataDir: get('data-dir', ''),
     n,
     r,

@@ -73,7 +73,8 @@ async function main(): Promise<void> {
   let node: StoreNode | undefined;
   const transport = new Transport({
     self: cfg.id,
-    peers: cfg.peers,
+    // Every node of the pool may become a member: each has a link (a spare's stays down).
+    peers: cfg.pool,
     listen: cfg.peerListen,
     ...(cfg.clusterSecret === undefined ? {} : { secret: cfg.clusterSecret }),
     handler: (from, body) => {
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
     'info',
     `up ${Math.round(performance.now())} ms after process start (main ${Math.round(performance.now() - t0)} ms, ` +
       `replica open ${Math.round(tOpened - tConfig)} ms): clients ${cfg.listen.host}:${cfg.listen.port}, ` +
-      `peers ${cfg.peerListen.host}:${cfg.peerListen.port}, members ${cfg.members.join(',')}, ` +
+      `peers ${cfg.peerListen.host}:${cfg.peerListen.port}, members ${node.states.readRingMembers().join(',')}${cfg.join ? ' (joining)' : ''}, ` +
       `n=${cfg.n} r=${cfg.r} w=${cfg.w} conflict=${cfg.conflict} storage=${cfg.storage} fsync=${cfg.fsync} ` +
       `peer authentication ${cfg.clusterSecret === undefined ? 'off' : 'on'}`,
   );

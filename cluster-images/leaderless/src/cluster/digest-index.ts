@@ -45,7 +45,8 @@ export class DigestIndex {
 
   constructor(
     private readonly self: string,
-    private readonly ring: Ring,
+    /** Whom each record is shared with (the ring, or the placement while ranges move). */
+    private readonly ring: Pick<Ring, 'preferenceList'>,
     private readonly n: number,
     private readonly replica: ReplicaApi,
   ) {}

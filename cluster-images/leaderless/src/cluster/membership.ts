@@ -71,8 +71,8 @@ export class Membership {
   }
 
   /**
-   * Merges a table gossiped by `from` (the authenticated sender); unknown ids are ignored (static
-   * membership). See the class comment for whose word counts.
+   * Merges a table gossiped by `from` (the authenticated sender); ids outside `members` (the
+   * nodes this one can reach: its pool) are ignored. See the class comment for whose word counts.
    */
   merge(remote: Record<string, Heartbeat>, from: string): void {
     const now = Date.now();
@@ -138,10 +138,11 @@ export class Membership {
     return elapsed < this.suspectTimeoutMs && this.phi(id) < this.phiThreshold;
   }
 
-  view(): Record<string, MemberView> {
+  /** The failure detector's view of `ids` (default: every node it tracks). */
+  view(ids: readonly string[] = this.members): Record<string, MemberView> {
     const now = Date.now();
     const out: Record<string, MemberView> = {};
-    for (const id of this.members) {
+    for (const id of ids) {
       const e = this.table.get(id);
       out[id] = {
         status: id === this.self ? 'self' : this.alive(id) ? 'up' : 'suspect',

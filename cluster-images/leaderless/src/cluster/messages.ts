@@ -13,6 +13,7 @@ import {
   RecordTypeSchema,
   StateSchema,
 } from '../replica/types.js';
+import { STATUSES } from './member-states.js';
 
 /**
  * Anti-entropy splits the keys two nodes share into this many buckets (a 2-level hash tree). Fine
@@ -57,10 +58,44 @@ const HeartbeatSchema = z.tuple([
 ]);
 const HeartbeatTableSchema = z.array(HeartbeatSchema).max(MAX_MEMBERS);
 
+/** One membership entry `[node id, status, version]` (see member-states.ts). */
+const MemberStateSchema = z.tuple([
+  z.string().regex(NODE_ID_PATTERN),
+  z.enum(STATUSES),
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+]);
+const MemberStateTableSchema = z.array(MemberStateSchema).max(MAX_MEMBERS);
+
+/** Most records one hand-off page carries (also bounded by MAX_BATCH_BYTES). */
+export const HANDOFF_PAGE = MAX_BATCH;
+
 export const PeerRequestSchema = z.discriminatedUnion('t', [
   z.object({
     t: z.literal('gossip'),
     hb: HeartbeatTableSchema,
+    /** The sender's membership table (absent from a node older than dynamic membership). */
+    ms: MemberStateTableSchema.optional(),
+  }),
+  /**
+   * A joining node pulls the records it will own: the replier's records whose target owners
+   * include `node`, in record-id order after `after`. Served only while the replier knows
+   * `node` as joining with at least `version` (else an error: not yet).
+   */
+  /**
+   * Asked by a joining or leaving `node` before it moves data: has the replier heard of its
+   * entry at ≥ `version`, and has every write the replier coordinates that started before it
+   * heard finished? (Then every write it acknowledges from now on reaches the new owners too.)
+   */
+  z.object({
+    t: z.literal('move-ready'),
+    node: z.string().regex(NODE_ID_PATTERN),
+    version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  }),
+  z.object({
+    t: z.literal('handoff-fetch'),
+    node: z.string().regex(NODE_ID_PATTERN),
+    version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    after: z.string().max(8192).nullable(),
   }),
   /** Join these states into the store, or hold them as hints for `hintFor` (sloppy quorum). */
   z.object({
@@ -86,7 +121,18 @@ export const PeerRequestSchema = z.discriminatedUnion('t', [
 ]);
 export type PeerRequest = z.infer<typeof PeerRequestSchema>;
 
-export const GossipReplySchema = z.object({ hb: HeartbeatTableSchema });
+export const GossipReplySchema = z.object({
+  hb: HeartbeatTableSchema,
+  ms: MemberStateTableSchema.optional(),
+});
+export const MoveReadyReplySchema = z.object({ ready: z.boolean() });
+export const HandoffFetchReplySchema = z.object({
+  /** False while the replier does not yet know the node as joining at that version. */
+  ready: z.boolean(),
+  items: z.array(RecordItemSchema).max(HANDOFF_PAGE),
+  /** The last record id of this page (pass as `after`), or null when nothing follows. */
+  next: z.string().max(8192).nullable(),
+});
 export const MergeReplySchema = z.object({ ok: z.literal(true) });
 export const GetReplySchema = z.object({ state: StateSchema.nullable() });
 export const PaxosReplySchema = z.union([PrepareReplySchema, AcceptReplySchema]);

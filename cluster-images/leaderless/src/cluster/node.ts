@@ -14,6 +14,7 @@
  */
 import type { Config } from '../config.js';
 import { failed, type Json, ok, type Reply, unknown } from '../http/reply.js';
+import type { MembershipAdminApi } from '../http/routes.js';
 import type { Quorum, StoreApi } from '../http/server.js';
 import { BadMessage, PeerError, type Transport } from '../net/transport.js';
 import { changes, Proposer } from '../paxos/proposer.js';
@@ -31,6 +32,7 @@ import {
 } from '../replica/types.js';
 import { DigestIndex, recordId } from './digest-index.js';
 import { fastGetReply, fastMergeReply, fastPeerRequest } from './fast-parse.js';
+import { MemberStates, type MemberStateWire, type MemberStatus } from './member-states.js';
 import { Membership } from './membership.js';
 import {
   AE_BUCKETS,
@@ -39,14 +41,18 @@ import {
   batches,
   GetReplySchema,
   GossipReplySchema,
+  HANDOFF_PAGE,
+  HandoffFetchReplySchema,
   MAX_AE_RECORDS,
   MAX_BATCH,
   MAX_BATCH_BYTES,
   MergeReplySchema,
+  MoveReadyReplySchema,
   type PeerRequest,
   PeerRequestSchema,
 } from './messages.js';
-import { Ring } from './ring.js';
+import { Placement } from './placement.js';
+import { RangeHandoff } from './range-handoff.js';
 
 type Log = (level: 'debug' | 'info' | 'warn', line: string) => void;
 
@@ -72,8 +78,17 @@ const getReply = { parse: (v: unknown) => fastGetReply(v) ?? GetReplySchema.pars
 
 export class StoreNode implements StoreApi {
   readonly n: number;
-  readonly ring: Ring;
+  /** Who is a member, with versions (gossiped, persisted); the rings follow from it. */
+  readonly states: MemberStates;
+  readonly placement: Placement;
   readonly membership: Membership;
+  private readonly handoffDriver: RangeHandoff;
+  private started = false;
+  /** When this node heard each node's current membership entry (ms). */
+  private readonly learnedAt = new Map<string, number>();
+  /** Start time of every write this node coordinates that has not answered yet, by write id. */
+  private readonly writesInFlight = new Map<number, number>();
+  private writeIds = 0;
   private readonly index: DigestIndex;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -102,14 +117,82 @@ export class StoreNode implements StoreApi {
     private readonly log: Log,
   ) {
     this.n = cfg.n;
-    this.ring = new Ring(cfg.members, cfg.vnodes);
-    this.membership = new Membership(cfg.id, cfg.members, cfg.suspectTimeoutMs, cfg.phiThreshold);
-    this.index = new DigestIndex(cfg.id, this.ring, cfg.n, replica);
+    const known = new Set([...cfg.pool.keys(), cfg.id]);
+    this.states = new MemberStates(
+      known,
+      cfg.members.map((id): [string, { status: MemberStatus; version: number }] => [
+        id,
+        { status: 'member', version: 0 },
+      ]),
+      MemberStates.fileIn(cfg.dataDir),
+    );
+    this.placement = new Placement(this.states, cfg.vnodes, cfg.n, cfg.id);
+    this.membership = new Membership(
+      cfg.id,
+      [...known].sort(),
+      cfg.suspectTimeoutMs,
+      cfg.phiThreshold,
+    );
+    this.index = new DigestIndex(cfg.id, this.placement, cfg.n, replica);
     this.proposer = new Proposer(cfg.id);
+    this.states.onChange((changed) => {
+      const now = Date.now();
+      for (const id of changed) this.learnedAt.set(id, now);
+      this.placement.rebuild();
+      if (this.started) this.index.rebuild();
+      this.log(
+        'info',
+        `membership: ${this.states
+          .entries()
+          .map(([id, st]) => `${id}=${st.status}@${st.version}`)
+          .join(' ')}`,
+      );
+    });
+    this.handoffDriver = new RangeHandoff({
+      self: cfg.id,
+      states: this.states,
+      placement: this.placement,
+      streaming: cfg.handoffStreaming,
+      exchangeTables: (peer) => this.exchangeTables(peer),
+      moveReady: async (peer, version) =>
+        MoveReadyReplySchema.parse(
+          await this.transport.request(
+            peer,
+            { t: 'move-ready', node: cfg.id, version },
+            Math.max(cfg.requestTimeoutMs, 1000),
+          ),
+        ).ready,
+      fetchPage: async (peer, version, after) => {
+        const reply = HandoffFetchReplySchema.parse(
+          await this.transport.request(
+            peer,
+            { t: 'handoff-fetch', node: cfg.id, version, after },
+            Math.max(cfg.requestTimeoutMs, 5000),
+          ),
+        );
+        if (!reply.ready) throw new Error(`${peer} does not know this node as joining yet`);
+        return reply;
+      },
+      applyLocal: (items) => this.applyLocal(items),
+      push: async (peer, items) => {
+        MergeReplySchema.parse(
+          await this.transport.request(
+            peer,
+            { t: 'merge', items },
+            Math.max(cfg.requestTimeoutMs, 5000),
+          ),
+        );
+      },
+      storedRecords: () => this.replica.entries(),
+      stored: (type, key) => this.replica.get(type, key),
+      pendingHints: () => Object.values(this.replica.pendingHints()).reduce((a, b) => a + b, 0),
+      log: (level, line) => this.log(level, line),
+    });
   }
 
   /** Builds the digest index and starts gossip, hint delivery and anti-entropy. */
   start(): void {
+    this.started = true;
     this.index.rebuild();
     const every = (ms: number, fn: () => unknown) => {
       const t = setInterval(() => {
@@ -120,6 +203,7 @@ export class StoreNode implements StoreApi {
     };
     every(this.cfg.gossipIntervalMs, () => void this.gossipRound());
     every(250, () => void this.deliverHints());
+    every(250, () => void this.handoffDriver.tick());
     if (this.cfg.antiEntropyIntervalMs > 0) {
       every(this.cfg.antiEntropyIntervalMs, () => void this.antiEntropyRound());
     }
@@ -130,8 +214,9 @@ export class StoreNode implements StoreApi {
     for (const t of this.timers) clearInterval(t);
   }
 
+  /** Every other node that is not known to have left (gossip and anti-entropy partners). */
   private others(): string[] {
-    return this.cfg.members.filter((m) => m !== this.cfg.id);
+    return this.states.withStatus('joining', 'member', 'leaving').filter((m) => m !== this.cfg.id);
   }
 
   /** Worth sending to now: gossip says alive and the link is up and answering. */
@@ -160,7 +245,12 @@ export class StoreNode implements StoreApi {
           Object.fromEntries(req.hb.map(([id, gen, n]) => [id, { gen, n }])),
           from,
         );
-        return { hb: this.heartbeatsWire() };
+        if (req.ms) this.states.merge(req.ms);
+        return { hb: this.heartbeatsWire(), ms: this.states.wire() };
+      case 'handoff-fetch':
+        return this.handoffPage(req.node, req.version, req.after);
+      case 'move-ready':
+        return { ready: this.moveReady(req.node, req.version) };
       case 'merge':
         await this.applyLocal(req.items, req.hintFor);
         return { ok: true };
@@ -184,6 +274,73 @@ export class StoreNode implements StoreApi {
         return { items };
       }
     }
+  }
+
+  /**
+   * One page of the records `node` (joining at ≥ `version`) will own, in record-id order after
+   * `after`; not ready while this node does not know of the join (its own writes would not yet
+   * reach the joiner, so a page served now could miss them).
+   */
+  private handoffPage(node: string, version: number, after: string | null) {
+    const st = this.states.get(node);
+    if (st?.status !== 'joining' || st.version < version) {
+      return { ready: false, items: [], next: null };
+    }
+    const ids: Array<[string, RecordType, string]> = [];
+    for (const { type, key } of this.replica.entries()) {
+      const id = recordId(type, key);
+      if (after !== null && id <= after) continue;
+      if (this.placement.targetOwners(key).includes(node)) ids.push([id, type, key]);
+    }
+    ids.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const items: RecordItem[] = [];
+    let bytes = 0;
+    let last: string | null = null;
+    for (const [id, type, key] of ids) {
+      if (items.length >= HANDOFF_PAGE) break;
+      const state = this.replica.get(type, key);
+      if (!state) continue;
+      bytes += JSON.stringify(state).length + 64;
+      if (items.length > 0 && bytes > MAX_BATCH_BYTES) break;
+      items.push({ type, key, state });
+      last = id;
+    }
+    const more = last !== null && ids[ids.length - 1]![0] !== last;
+    return { ready: true, items, next: more ? last : null };
+  }
+
+  /**
+   * Whether `node`'s entry at ≥ `version` is known here, a joining node is reachable, and every
+   * write this node coordinates that began before the entry was heard has answered: from then on, whatever this node acknowledges
+   * was sent to the owners that entry implies.
+   */
+  private moveReady(node: string, version: number): boolean {
+    const st = this.states.get(node);
+    if (!st || st.version < version) return false;
+    // A joiner this node cannot reach yet would miss its writes (they would count on the others).
+    if (st.status === 'joining' && !this.transport.reachable(node)) return false;
+    const heard = this.learnedAt.get(node) ?? 0;
+    for (const started of this.writesInFlight.values()) if (started <= heard) return false;
+    return true;
+  }
+
+  /** Sends our membership table and heartbeats to `peer` and merges its answer. */
+  private async exchangeTables(peer: string): Promise<MemberStateWire[]> {
+    const hb = this.membership.snapshot();
+    const wire = Object.entries(hb).map(([id, h]): [string, number, number] => [id, h.gen, h.n]);
+    const reply = GossipReplySchema.parse(
+      await this.transport.request(
+        peer,
+        { t: 'gossip', hb: wire, ms: this.states.wire() },
+        this.cfg.gossipIntervalMs * 4,
+      ),
+    );
+    this.membership.merge(
+      Object.fromEntries(reply.hb.map(([id, gen, n]) => [id, { gen, n }])),
+      peer,
+    );
+    if (reply.ms) this.states.merge(reply.ms);
+    return reply.ms ?? [];
   }
 
   private heartbeatsWire(): Array<[string, number, number]> {
@@ -228,12 +385,21 @@ export class StoreNode implements StoreApi {
     return schema.parse(await this.transport.request(node, body, Math.max(1, timeoutMs)));
   }
 
-  /** The owners, with a healthy stand-in for each owner that looks down (sloppy quorum). */
-  private targets(key: string, sloppy: boolean): { targets: Target[]; spare: string[] } {
-    const walk = this.ring.walk(key);
-    const pref = walk.slice(0, this.n);
+  /**
+   * The owners (for a write, old and new owners of a moving range; for a read, the current
+   * owners), with a healthy stand-in for each owner that looks down (sloppy quorum).
+   */
+  private targets(
+    key: string,
+    sloppy: boolean,
+    forWrite = false,
+  ): { targets: Target[]; spare: string[] } {
+    const pref = forWrite ? this.placement.writeOwners(key) : this.placement.readOwners(key);
     if (!sloppy) return { targets: pref.map((node) => ({ node })), spare: [] };
-    const spare = walk.slice(this.n).filter((x) => this.healthy(x));
+    const readRing = this.placement.readRingMembers();
+    const spare = this.placement
+      .walk(key)
+      .filter((x) => !pref.includes(x) && (forWrite || readRing.includes(x)) && this.healthy(x));
     const targets: Target[] = [];
     for (const owner of pref) {
       if (this.healthy(owner)) targets.push({ node: owner });
@@ -311,15 +477,33 @@ export class StoreNode implements StoreApi {
     w: number,
     unsentIsCertain = true,
   ): Promise<Reply> {
-    const planned = this.targets(key, this.cfg.hintedHandoff);
+    const id = ++this.writeIds;
+    this.writesInFlight.set(id, Date.now());
+    try {
+      return await this.replicate(type, key, build, w, unsentIsCertain);
+    } finally {
+      this.writesInFlight.delete(id);
+    }
+  }
+
+  private async replicate(
+    type: RecordType,
+    key: string,
+    build: () => State,
+    w: number,
+    unsentIsCertain: boolean,
+  ): Promise<Reply> {
+    const planned = this.targets(key, this.cfg.hintedHandoff, true);
     if (!planned.targets.some((t) => this.healthy(t.node)) && !planned.spare.length) {
       return failed(412, `no replica of ${key} looks reachable; nothing was sent`);
     }
+    // A moving range: W acks among the old owners and among the new ones, whichever way it ends.
+    const need = Math.min(w + this.placement.extraAcks(key), planned.targets.length);
     const item: RecordItem = { type, key, state: build() };
     const deadline = Date.now() + this.cfg.requestTimeoutMs;
     const round = await this.quorumRound(
       key,
-      w,
+      need,
       this.cfg.hintedHandoff,
       deadline,
       async (t, ms) => {
@@ -330,7 +514,7 @@ export class StoreNode implements StoreApi {
       undefined,
       planned,
     );
-    if (round.oks.length >= w) {
+    if (round.oks.length >= need) {
       // An lww write's timestamp is the order it takes among writes: clients record it, so a
       // lost write can be shown next to the one that beat it.
       const st = item.state as { t?: unknown; ts?: unknown };
@@ -338,7 +522,7 @@ export class StoreNode implements StoreApi {
         ? ok({ acks: round.oks.length, ts: st.ts })
         : ok({ acks: round.oks.length });
     }
-    const why = `only ${round.oks.length} of ${w} write acks (${round.errors.slice(0, 3).join('; ')})`;
+    const why = `only ${round.oks.length} of ${need} write acks (${round.errors.slice(0, 3).join('; ')})`;
     return round.maybeApplied || !unsentIsCertain
       ? unknown(why)
       : failed(412, why + '; nothing was sent');
@@ -526,7 +710,12 @@ export class StoreNode implements StoreApi {
     isRead: boolean,
     deadline: number,
   ): Promise<Reply> {
-    const acceptors = this.ring.preferenceList(key, this.n);
+    // TODO(paxos reconfigure): while a range moves, the acceptor set changes from the old owners
+    // to the new ones; this takes the current (old) owners until the move completes and then the
+    // new ones, without the widened accept/prepare phases and the acceptor-state copy that
+    // CASPaxos needs for a safe change (src/paxos reconfigure module). /lin is therefore not
+    // guaranteed across membership changes yet (README).
+    const acceptors = this.placement.readOwners(key);
     const majority = Math.floor(acceptors.length / 2) + 1;
     const up = acceptors.filter((a) => this.healthy(a)).length;
     if (up < majority) {
@@ -574,23 +763,12 @@ export class StoreNode implements StoreApi {
   // ------------------------------------------------------------------ background work
 
   private async gossipRound(): Promise<void> {
-    const hb = this.membership.beat();
+    this.membership.beat();
     const others = this.others();
     if (others.length === 0) return;
     const peer = others[Math.floor(Math.random() * others.length)]!;
     try {
-      const wire = Object.entries(hb).map(([id, h]): [string, number, number] => [id, h.gen, h.n]);
-      const reply = GossipReplySchema.parse(
-        await this.transport.request(
-          peer,
-          { t: 'gossip', hb: wire },
-          this.cfg.gossipIntervalMs * 4,
-        ),
-      );
-      this.membership.merge(
-        Object.fromEntries(reply.hb.map(([id, gen, n]) => [id, { gen, n }])),
-        peer,
-      );
+      await this.exchangeTables(peer);
     } catch {
       // Gossip is best effort: a missing answer is what the failure detector measures.
     }
@@ -601,7 +779,13 @@ export class StoreNode implements StoreApi {
     this.handoff.running = true;
     try {
       for (const [owner, count] of Object.entries(this.replica.pendingHints())) {
-        if (count === 0 || !this.healthy(owner)) continue;
+        if (count === 0) continue;
+        const st = this.states.get(owner);
+        if (!st || st.status === 'left') {
+          await this.rerouteHints(owner);
+          continue;
+        }
+        if (!this.healthy(owner)) continue;
         const items = batches(this.replica.hintsFor(owner))[0] ?? [];
         this.handoff.attempts++;
         try {
@@ -617,6 +801,38 @@ export class StoreNode implements StoreApi {
       }
     } finally {
       this.handoff.running = false;
+    }
+  }
+
+  /**
+   * Hints for a node that has left go to the record's current owners instead: each owner (old
+   * and new, when the range moves) must take it before the hint is dropped.
+   */
+  private async rerouteHints(owner: string): Promise<void> {
+    const items = batches(this.replica.hintsFor(owner))[0] ?? [];
+    const delivered: typeof items = [];
+    for (const item of items) {
+      const targets = this.placement.writeOwners(item.key).filter((x) => x !== owner);
+      try {
+        await Promise.all(
+          targets.map((t) =>
+            this.call(
+              t,
+              { t: 'merge', items: [{ type: item.type, key: item.key, state: item.state }] },
+              this.cfg.requestTimeoutMs,
+              mergeReply,
+            ),
+          ),
+        );
+        delivered.push(item);
+      } catch (e) {
+        this.log('debug', `rerouting a hint for ${owner} failed: ${(e as Error).message}`);
+      }
+    }
+    if (delivered.length > 0) {
+      await this.replica.clearHints(owner, delivered);
+      this.handoff.delivered += delivered.length;
+      this.log('info', `rerouted ${delivered.length} hints held for ${owner} (left) to the owners`);
     }
   }
 
@@ -711,11 +927,74 @@ export class StoreNode implements StoreApi {
     }
   }
 
+  // ------------------------------------------------------------------ membership admin
+
+  /** GET /admin/membership, POST /admin/join, POST /admin/leave (see README "Membership"). */
+  readonly membershipAdmin: MembershipAdminApi = {
+    view: () => this.membershipView(),
+    join: (node) => this.adminChange(node, 'join'),
+    leave: (node) => this.adminChange(node, 'leave'),
+  };
+
+  membershipView(): Json {
+    const self = this.states.get(this.cfg.id);
+    return {
+      self: this.cfg.id,
+      status: self?.status ?? null,
+      version: self?.version ?? 0,
+      members: Object.fromEntries(
+        this.states
+          .entries()
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([id, st]) => [id, { status: st.status, version: st.version }]),
+      ),
+      readRing: [...this.placement.readRingMembers()],
+      targetRing: [...this.placement.targetRingMembers()],
+      movePending: this.states.movePending(),
+      handoffStreaming: this.cfg.handoffStreaming,
+      handoff: this.handoffDriver.status(),
+    };
+  }
+
+  /**
+   * Accepts a change of membership decided here: bumps the node's version, persists and lets
+   * gossip spread it. One change at a time: refused (409) while a node is joining or leaving.
+   * Asking again for a change already made answers 200 (so a retry is harmless).
+   */
+  private adminChange(node: string, change: 'join' | 'leave'): Reply {
+    if (node !== this.cfg.id && !this.cfg.pool.has(node)) {
+      return failed(400, `${node} is not in this node's --pool (no address to reach it)`);
+    }
+    const st = this.states.get(node);
+    const done =
+      change === 'join'
+        ? st?.status === 'joining' || st?.status === 'member'
+        : st?.status === 'leaving' || st?.status === 'left';
+    if (done) return ok({ accepted: true, node, status: st!.status, version: st!.version });
+    if (change === 'leave' && st?.status !== 'member') {
+      return failed(409, `${node} is not a member (${st?.status ?? 'unknown'})`);
+    }
+    const moving = this.states.withStatus('joining', 'leaving');
+    if (moving.length > 0) {
+      return failed(409, `a membership change is in progress (${moving.join(', ')}); try later`);
+    }
+    if (change === 'leave' && this.placement.targetRingMembers().length - 1 < this.n) {
+      return failed(
+        409,
+        `${node} cannot leave: fewer members than the replication factor would remain`,
+      );
+    }
+    const next = this.states.set(node, change === 'join' ? 'joining' : 'leaving');
+    this.log('info', `admin: ${node} ${next.status} (version ${next.version})`);
+    if (node !== this.cfg.id) void this.exchangeTables(node).catch(() => {});
+    return ok({ accepted: true, node, status: next.status, version: next.version });
+  }
+
   // ------------------------------------------------------------------ introspection
 
   status(): Json {
     const now = Date.now();
-    const members = this.membership.view();
+    const members = this.membership.view([...new Set([...this.others(), this.cfg.id])].sort());
     const links = this.transport.linkStates();
     return {
       id: this.cfg.id,
@@ -763,6 +1042,7 @@ export class StoreNode implements StoreApi {
         indexedRecords: this.index.counts().indexed,
         indexPending: this.index.counts().pending,
       },
+      membership: this.membershipView(),
       readRepairsSent: this.repairs.sent,
       peerConnections: (({ links: _links, ...rest }) => rest)(this.transport.stats()),
       storage: { ...this.replica.stats() },
@@ -776,12 +1056,12 @@ export class StoreNode implements StoreApi {
    */
   *replicaDump(): Iterable<Json> {
     for (const item of this.replica.dump()) {
-      const owners = this.ring.preferenceList(item.key, this.n);
+      const owners = this.placement.readOwners(item.key);
       yield { type: item.type, key: item.key, owners, view: item.view, raw: item.raw };
     }
     const named = new Set<string>();
     for (const hint of this.replica.dumpHints()) {
-      const owners = this.ring.preferenceList(hint.key, this.n);
+      const owners = this.placement.readOwners(hint.key);
       if (owners.includes(this.cfg.id) || this.replica.get(hint.type, hint.key) !== undefined) {
         continue;
       }

@@ -12,6 +12,7 @@ import {
   kvPutBody,
   linCasBody,
   linPutBody,
+  membershipChangeBody,
   setBody,
 } from './schemas.js';
 
@@ -34,9 +35,18 @@ export interface StoreApi {
   linPut(key: string, value: Json): Promise<Reply>;
   linCas(key: string, from: Json, to: Json): Promise<Reply>;
   status(): Json;
+  /** Runtime membership (absent: the admin membership routes answer 404). */
+  membershipAdmin?: MembershipAdminApi;
   /** Records this node stores, one JSON value each (for /admin/replica). */
   replicaDump(): Iterable<Json>;
   readonly n: number;
+}
+
+/** `GET /admin/membership`, `POST /admin/join`, `POST /admin/leave`. */
+export interface MembershipAdminApi {
+  view(): Json;
+  join(node: string): Reply;
+  leave(node: string): Reply;
 }
 
 export class HttpError extends Error {
@@ -100,6 +110,15 @@ export async function route(
   if (kind === 'admin' && extra === undefined) {
     if (rawKey === 'status') {
       return method === 'GET' ? { status: 200, body: api.status() } : methodNotAllowed('GET');
+    }
+    const admin = api.membershipAdmin;
+    if (admin && rawKey === 'membership') {
+      return method === 'GET' ? { status: 200, body: admin.view() } : methodNotAllowed('GET');
+    }
+    if (admin && (rawKey === 'join' || rawKey === 'leave')) {
+      if (method !== 'POST') return methodNotAllowed('POST');
+      const { node } = parseBody(body, membershipChangeBody);
+      return rawKey === 'join' ? admin.join(node) : admin.leave(node);
     }
     return failed(404, `no route ${url.pathname}`);
   }

@@ -24,6 +24,10 @@ export const counterBody = z.strictObject({
   delta: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
 });
 export const linPutBody = z.strictObject({ value: jsonValue });
+/** `POST /admin/join` and `/admin/leave`: the node to add or take out. */
+export const membershipChangeBody = z.strictObject({
+  node: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'node ids are 1-64 of [A-Za-z0-9_.-]'),
+});
 export const linCasBody = z.strictObject({ from: jsonValue, to: jsonValue });
 
 export function describeZodError(e: z.ZodError): string {
