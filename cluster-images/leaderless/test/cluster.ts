@@ -5,10 +5,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { reservePorts } from '../../../backends/local/ports.js';
 
 /** LEADERLESS_BUNDLE runs an already-built bundle elsewhere (e.g. a work-in-progress build). */
 export const BUNDLE =
@@ -22,11 +22,18 @@ export function buildBundle(): Promise<void> {
   return built;
 }
 
+/**
+ * A port free now, below the kernel's ephemeral range (the local backend's rule): a port the
+ * kernel handed out with listen(0) is in that range, and any outgoing connection of a parallel
+ * test could take it as its local port before the node binds it (seen: EADDRINUSE at start).
+ * A random starting point spreads parallel test files over the range.
+ */
 export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
+  const [port] = await reservePorts(1, {
+    host: '127.0.0.1',
+    startHint: Math.floor(Math.random() * 1_000_000_000),
+  });
+  if (port === undefined) throw new Error('no free port below the ephemeral range');
   return port;
 }
 
