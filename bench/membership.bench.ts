@@ -12,7 +12,6 @@
  * (extra node flags) tune a run.
  */
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { call, type TestNode, waitUntil } from '../cluster-images/leaderless/test/cluster.js';
 import {
   type MembershipView,
@@ -21,6 +20,7 @@ import {
   startPool,
   waitSettled,
 } from '../cluster-images/leaderless/test/pool.js';
+import { KeepAliveConns } from './keepalive-http.js';
 
 export const name = 'leaderless store: join of a 4th node vs writing the data it moves';
 
@@ -30,83 +30,11 @@ const FSYNC = process.env.BENCH_FSYNC ?? 'always';
 const REQUEST_TIMEOUT_MS = 30_000;
 const SETTLE_TIMEOUT_MS = 600_000;
 
-/**
- * A minimal HTTP/1.1 keep-alive client (as in store.bench.ts): one connection per (client, node),
- * one request in flight on each; it handles exactly what the store sends (content-length bodies).
- * node:http's client would cost the load generator more than the nodes' work on 2 cores.
- */
-class Conn {
-  private readonly socket: net.Socket;
-  private buf: Buffer = Buffer.alloc(0);
-  private waiting:
-    | { resolve: (r: { status: number; text: string }) => void; reject: (e: Error) => void }
-    | undefined;
-
-  constructor(port: number) {
-    this.socket = net.connect({ host: '127.0.0.1', port });
-    this.socket.setNoDelay(true);
-    this.socket.setTimeout(REQUEST_TIMEOUT_MS, () => this.socket.destroy(new Error('timeout')));
-    this.socket.on('data', (chunk: Buffer) => {
-      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-      this.tryParse();
-    });
-    const fail = (e: Error) => {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w?.reject(e);
-    };
-    this.socket.on('error', fail);
-    this.socket.on('close', () => fail(new Error('connection closed')));
-  }
-
-  private tryParse(): void {
-    const end = this.buf.indexOf('\r\n\r\n');
-    if (end < 0) return;
-    const head = this.buf.toString('latin1', 0, end);
-    const m = /\r\ncontent-length: *(\d+)/i.exec(head);
-    const len = m ? Number(m[1]) : 0;
-    if (this.buf.length < end + 4 + len) return;
-    const status = Number(head.slice(9, 12));
-    const text = this.buf.toString('utf8', end + 4, end + 4 + len);
-    this.buf = this.buf.subarray(end + 4 + len);
-    const w = this.waiting;
-    this.waiting = undefined;
-    w?.resolve({ status, text });
-  }
-
-  request(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
-    return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
-      const len = body === undefined ? 0 : Buffer.byteLength(body);
-      this.socket.write(
-        `${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n` +
-          (body === undefined
-            ? ''
-            : `content-type: application/json\r\ncontent-length: ${len}\r\n`) +
-          `\r\n${body ?? ''}`,
-      );
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
-const conns = new Map<string, Conn>();
+/** Keep-alive connections of the load generator (bench/keepalive-http.ts). */
+const conns = new KeepAliveConns(REQUEST_TIMEOUT_MS);
 
 function request(node: TestNode, client: number, method: string, path: string, body?: string) {
-  const id = `${client}@${node.port}`;
-  let conn = conns.get(id);
-  if (!conn) {
-    conn = new Conn(node.port);
-    conns.set(id, conn);
-  }
-  return conn.request(method, path, body).catch((e: unknown) => {
-    conns.get(id)?.close();
-    conns.delete(id);
-    throw e;
-  });
+  return conns.request(node.port, client, method, path, body);
 }
 
 /** A process's resident set now and at its peak, in MiB (from /proc; NaN where unavailable). */
@@ -162,8 +90,7 @@ export async function run(): Promise<void> {
 
     // 1. the writes
     const write = await writeKeys([n1, n2, n3]);
-    for (const c of conns.values()) c.close();
-    conns.clear();
+    conns.closeAll();
     process.stdout.write(
       `write ${KEYS} keys (PUT /kv, N=3, W=2): ${s(write.ms)}  ` +
         `(${((KEYS / write.ms) * 1000).toFixed(0)} keys/s, ${write.retries} retries, ${write.failed} failed)\n`,
@@ -227,8 +154,7 @@ export async function run(): Promise<void> {
         '\nno target: a figure for the notes\n',
     );
   } finally {
-    for (const c of conns.values()) c.close();
-    conns.clear();
+    conns.closeAll();
     await pool?.stop();
   }
 }

@@ -11,12 +11,12 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import {
   type Cluster,
   startCluster,
   type TestNode,
 } from '../cluster-images/leaderless/test/cluster.js';
+import { KeepAliveConns } from './keepalive-http.js';
 
 export const name = 'leaderless store: quorum and CASPaxos throughput, start time';
 
@@ -32,70 +32,7 @@ const PHASES = new Set((process.env.BENCH_PHASES ?? 'put,get,mixed,lin,start').s
  */
 let idleCpuRate = 0;
 
-/**
- * A minimal HTTP/1.1 keep-alive client: one connection per (client, node), one request in flight
- * on each. node:http's client costs several times the server's work per request, and the load
- * generator shares the machine's two cores with the nodes, so its cost would cap the numbers.
- * It handles exactly what the store sends (content-length bodies).
- */
-class Conn {
-  private readonly socket: net.Socket;
-  private buf: Buffer = Buffer.alloc(0);
-  private waiting:
-    | { resolve: (r: { status: number; text: string }) => void; reject: (e: Error) => void }
-    | undefined;
-
-  constructor(port: number) {
-    this.socket = net.connect({ host: '127.0.0.1', port });
-    this.socket.setNoDelay(true);
-    this.socket.on('data', (chunk: Buffer) => {
-      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-      this.tryParse();
-    });
-    const fail = (e: Error) => {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w?.reject(e);
-    };
-    this.socket.on('error', fail);
-    this.socket.on('close', () => fail(new Error('connection closed')));
-  }
-
-  private tryParse(): void {
-    const end = this.buf.indexOf('\r\n\r\n');
-    if (end < 0) return;
-    const head = this.buf.toString('latin1', 0, end);
-    const m = /\r\ncontent-length: *(\d+)/i.exec(head);
-    const len = m ? Number(m[1]) : 0;
-    if (this.buf.length < end + 4 + len) return;
-    const status = Number(head.slice(9, 12));
-    const text = this.buf.toString('utf8', end + 4, end + 4 + len);
-    this.buf = this.buf.subarray(end + 4 + len);
-    const w = this.waiting;
-    this.waiting = undefined;
-    w?.resolve({ status, text });
-  }
-
-  request(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
-    return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
-      const len = body === undefined ? 0 : Buffer.byteLength(body);
-      this.socket.write(
-        `${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n` +
-          (body === undefined
-            ? ''
-            : `content-type: application/json\r\ncontent-length: ${len}\r\n`) +
-          `\r\n${body ?? ''}`,
-      );
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
-const conns = new Map<string, Conn>();
+const conns = new KeepAliveConns();
 
 function request(
   node: TestNode,
@@ -104,16 +41,7 @@ function request(
   body?: string,
   client = 0,
 ): Promise<{ status: number; text: string }> {
-  const id = `${client}@${node.port}`;
-  let conn = conns.get(id);
-  if (!conn) {
-    conn = new Conn(node.port);
-    conns.set(id, conn);
-  }
-  return conn.request(method, path, body).catch((e: unknown) => {
-    conns.delete(id);
-    throw e;
-  });
+  return conns.request(node.port, client, method, path, body);
 }
 
 interface Result {
@@ -347,8 +275,7 @@ export async function run(): Promise<void> {
       `(for scale: a bare \`node -e 0\` takes ${bareMs.toFixed(0)} ms on this machine right now, ${bareCpu.toFixed(0)} ms of CPU)\n`,
     );
   } finally {
-    for (const c of conns.values()) c.close();
-    conns.clear();
+    conns.closeAll();
     await cluster?.stop();
   }
 }
