@@ -126,6 +126,25 @@ async function readWith<T>(
   });
 }
 
+/** A znode's children (getChildren); an absent znode has none. */
+async function children(s: ZkSession, path: string, signal: AbortSignal): Promise<string[]> {
+  try {
+    const r = await s.request(
+      'getChildren',
+      OpCode.getChildren,
+      (w) => requests.pathWatch(w, path),
+      signal,
+    );
+    return replies.getChildren(r.rest);
+  } catch (e) {
+    if (isCode(e, ZkCode.noNode)) return [];
+    throw e;
+  }
+}
+
+/** A set element from its child znode's name (the element as JSON, URI-encoded). */
+const decodeElement = (name: string): unknown => JSON.parse(decodeURIComponent(name));
+
 /**
  * The `register` API on ZooKeeper, a znode per key (`/r/<key>`, its data the value as JSON
  * text, empty for null):
@@ -278,21 +297,8 @@ export function zookeeperSetClient(reads: ZkReadMode = 'plain'): ClientFactory<O
                 parent,
                 signal,
                 async (session) => {
-                  try {
-                    const r = await session.request(
-                      'getChildren',
-                      OpCode.getChildren,
-                      (w) => requests.pathWatch(w, parent),
-                      signal,
-                    );
-                    const names = replies.getChildren(r.rest);
-                    return {
-                      value: names.map((n) => JSON.parse(decodeURIComponent(n)) as unknown),
-                    };
-                  } catch (e) {
-                    if (isCode(e, ZkCode.noNode)) return { value: [] };
-                    throw e;
-                  }
+                  const names = await children(session, parent, signal);
+                  return { value: names.map(decodeElement) };
                 },
               );
             default:
@@ -316,20 +322,6 @@ export const zookeeperReplicaSetClient: ClientFactory<Op> = {
   errors: zookeeperErrors,
   open(_node, address) {
     const holder = new SessionHolder(address);
-    const children = async (s: ZkSession, path: string, signal: AbortSignal) => {
-      try {
-        const r = await s.request(
-          'getChildren',
-          OpCode.getChildren,
-          (w) => requests.pathWatch(w, path),
-          signal,
-        );
-        return replies.getChildren(r.rest);
-      } catch (e) {
-        if (isCode(e, ZkCode.noNode)) return [];
-        throw e;
-      }
-    };
     return {
       async invoke(op, signal) {
         if (op.f !== 'replica-read') {
@@ -340,9 +332,7 @@ export const zookeeperReplicaSetClient: ClientFactory<Op> = {
           const s = await holder.get(signal);
           for (const set of await children(s, SETS_ROOT, signal)) {
             const names = await children(s, `${SETS_ROOT}/${set}`, signal);
-            keys[decodeURIComponent(set)] = {
-              elements: names.map((n) => JSON.parse(decodeURIComponent(n)) as unknown),
-            };
+            keys[decodeURIComponent(set)] = { elements: names.map(decodeElement) };
           }
         });
         const arg = (op.value ?? {}) as Record<string, unknown>;
