@@ -12,11 +12,16 @@ import { e2eRun, plannedKinds, resultsRoot, summaryOf, verdictOf } from './e2e-r
 const { out, cleanup } = resultsRoot();
 afterAll(cleanup);
 
-/** The set workload on 3 nodes with a pool of 4 under membership, partitions and kills. */
-const setUnderMembership = (backend: 'local' | 'docker') =>
+/** A workload on 3 nodes with a pool of 4 under membership, partitions and kills (seed 5). */
+const underMembership = (o: {
+  name: string;
+  backend?: 'local' | 'docker';
+  workload: { name: string; options: Record<string, unknown> };
+  settings?: Record<string, string | number>;
+}) =>
   e2eRun({
-    name: `e2e-membership-set-${backend}`,
-    backend,
+    name: o.name,
+    backend: o.backend ?? 'local',
     nodes: 3,
     maxNodes: 4,
     nemesis: {
@@ -30,15 +35,19 @@ const setUnderMembership = (backend: 'local' | 'docker') =>
     opTimeout: 1,
     seed: 5,
     out,
-    workload: { name: 'set', options: { mix: { add: 3, remove: 1, read: 1 } } },
-    settings: { 'anti-entropy-interval': 300 },
+    workload: o.workload,
+    settings: { 'anti-entropy-interval': 300, ...o.settings },
   });
 
 describe('end to end: join and leave at runtime with partitions and kills', () => {
   it.each(['local', 'docker'] as const)(
     'set on %s: nothing acknowledged is lost across joins and leaves',
     async (backend) => {
-      const r = await setUnderMembership(backend);
+      const r = await underMembership({
+        name: `e2e-membership-set-${backend}`,
+        backend,
+        workload: { name: 'set', options: { mix: { add: 3, remove: 1, read: 1 } } },
+      });
       expect(plannedKinds(r)).toContain('membership');
       const nemesis = r.events.filter((e) => e.process === 'nemesis') as (Record<
         string,
@@ -69,39 +78,13 @@ describe('end to end: join and leave at runtime with partitions and kills', () =
 });
 
 describe('end to end: eventual kv and counter across joins and leaves (local)', () => {
-  const run = (
-    name: string,
-    workload: { name: string; options: Record<string, unknown> },
-    settings = {},
-  ) =>
-    e2eRun({
-      name,
-      nodes: 3,
-      maxNodes: 4,
-      nemesis: {
-        faults: ['membership', 'partition', 'kill'] as ('membership' | 'partition' | 'kill')[],
-        interval: 2.5,
-      },
-      concurrency: 6,
-      rate: 100,
-      timeLimit: 15,
-      recovery: 2,
-      opTimeout: 1,
-      seed: 5,
-      out,
-      workload,
-      settings: { 'anti-entropy-interval': 300, ...settings },
-    });
-
   it('eventual-kv with siblings: converges, no acknowledged write lost', async () => {
     // Not linearizable by design: convergence with no lost write is the safe claim.
-    const r = await run(
-      'e2e-membership-eventual-kv',
-      { name: 'eventual-kv', options: {} },
-      {
-        conflict: 'siblings',
-      },
-    );
+    const r = await underMembership({
+      name: 'e2e-membership-eventual-kv',
+      workload: { name: 'eventual-kv', options: {} },
+      settings: { conflict: 'siblings' },
+    });
     expect(verdictOf(r, 'convergence'), summaryOf(r, 'convergence').join('\n')).toBe(true);
     const conv = r.results.checkers.convergence as { lostCount?: number };
     expect(conv.lostCount).toBe(0);
@@ -109,7 +92,10 @@ describe('end to end: eventual kv and counter across joins and leaves (local)', 
   }, 240_000);
 
   it('counter: every acknowledged increment counted, replicas agree', async () => {
-    const r = await run('e2e-membership-counter', { name: 'counter', options: {} });
+    const r = await underMembership({
+      name: 'e2e-membership-counter',
+      workload: { name: 'counter', options: {} },
+    });
     expect(r.events.some((e) => e.f === 'membership-start')).toBe(true);
     expect(r.outcome.verdict, r.outcome.reasons.join('; ')).toBe('valid');
   }, 240_000);
