@@ -28,6 +28,32 @@ import { REDIS_SERVER, redis } from '../system.js';
 const out = mkdtempSync(join(tmpdir(), 'faultline-e2e-redis-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+/** n1 (the first primary) cut off both ways for 7 s from 2 s in, its workers writing one key. */
+const isolatePrimary = (name: string, settings: Record<string, string> = {}) =>
+  runTest({
+    name,
+    system: redis,
+    backend: 'docker',
+    nodes: 3,
+    settings,
+    workload: { name: 'register', options: { keys: 1 } },
+    nemesis: {
+      faults: ['partition'],
+      topologies: ['custom'],
+      grudge: { n1: ['n2', 'n3'], n2: ['n1'], n3: ['n1'] },
+      initialQuiet: 2,
+      faultDuration: [7, 7],
+      quiet: [10, 10],
+    },
+    concurrency: 6,
+    rate: 100,
+    timeLimit: 12,
+    recovery: 1,
+    opTimeout: 2,
+    seed: 5,
+    out,
+  });
+
 describe('end to end: Redis 7 with Sentinel, docker backend', () => {
   it('the leader hook names the primary, and another node once it is killed', async () => {
     expect(existsSync(REDIS_SERVER), 'install redis first: sh scripts/ensure-redis.sh').toBe(true);
@@ -84,28 +110,7 @@ describe('end to end: Redis 7 with Sentinel, docker backend', () => {
     // and a read on the new one cannot see what n1 acknowledged after the cut: stale for any
     // such write that completed before the read began. Not linearizable, as Jepsen found: the
     // checker must say so, whatever the seed (the cut outlasts the failover by seconds).
-    const r = await runTest({
-      name: 'e2e-redis-isolate-primary',
-      system: redis,
-      backend: 'docker',
-      nodes: 3,
-      workload: { name: 'register', options: { keys: 1 } },
-      nemesis: {
-        faults: ['partition'],
-        topologies: ['custom'],
-        grudge: { n1: ['n2', 'n3'], n2: ['n1'], n3: ['n1'] },
-        initialQuiet: 2,
-        faultDuration: [7, 7],
-        quiet: [10, 10],
-      },
-      concurrency: 6,
-      rate: 100,
-      timeLimit: 12,
-      recovery: 1,
-      opTimeout: 2,
-      seed: 5,
-      out,
-    });
+    const r = await isolatePrimary('e2e-redis-isolate-primary');
     const { cut, healed, ops, servedBy } = await history(r.dir);
     const during = (o: Op) => o.call > cut && o.return < healed;
     const n1Writes = ops.filter(
@@ -137,28 +142,9 @@ describe('end to end: Redis 7 with Sentinel, docker backend', () => {
     // has acknowledged its stream for more than a second. What it acknowledged in that first
     // second or two after the cut is still lost when n2 takes over, so the option narrows the
     // window without closing it. The refusals are recorded as definite failures.
-    const r = await runTest({
-      name: 'e2e-redis-isolate-primary-min-replicas',
-      system: redis,
-      backend: 'docker',
-      nodes: 3,
-      settings: { 'min-replicas-to-write': '1', 'min-replicas-max-lag': '1' },
-      workload: { name: 'register', options: { keys: 1 } },
-      nemesis: {
-        faults: ['partition'],
-        topologies: ['custom'],
-        grudge: { n1: ['n2', 'n3'], n2: ['n1'], n3: ['n1'] },
-        initialQuiet: 2,
-        faultDuration: [7, 7],
-        quiet: [10, 10],
-      },
-      concurrency: 6,
-      rate: 100,
-      timeLimit: 12,
-      recovery: 1,
-      opTimeout: 2,
-      seed: 5,
-      out,
+    const r = await isolatePrimary('e2e-redis-isolate-primary-min-replicas', {
+      'min-replicas-to-write': '1',
+      'min-replicas-max-lag': '1',
     });
     const { cut, healed, ops, servedBy } = await history(r.dir);
     const refused = ops.filter(
