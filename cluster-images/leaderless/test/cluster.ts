@@ -50,6 +50,31 @@ export interface TestNode {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** Spawns a node process with `args`, as `node`'s process, keeping its last output lines. */
+export function spawnNode(node: TestNode, args: string[], env?: Record<string, string>) {
+  const proc = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  node.proc = proc;
+  const keep = (d: Buffer) => {
+    node.output.push(d.toString());
+    if (node.output.length > 2000) node.output.splice(0, 1000);
+  };
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  return proc;
+}
+
+/** Signals `node`'s process (if it runs) and waits for it to exit. */
+export async function killNode(node: TestNode, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  const proc = node.proc;
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  proc.kill(signal);
+  await exited;
+}
+
 export interface Cluster {
   nodes: TestNode[];
   root: string;
@@ -95,17 +120,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           node.dataDir,
           ...(opts.args ?? []),
         ];
-        const proc = spawn(process.execPath, args, {
-          env: { ...process.env, ...opts.env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        node.proc = proc;
-        const keep = (d: Buffer) => {
-          node.output.push(d.toString());
-          if (node.output.length > 2000) node.output.splice(0, 1000);
-        };
-        proc.stdout?.on('data', keep);
-        proc.stderr?.on('data', keep);
+        const proc = spawnNode(node, args, opts.env);
         const end = Date.now() + 30_000;
         while (!(await statusAnswers(s.port))) {
           if (proc.exitCode !== null) throw new Error(`${s.id} exited: ${node.output.join('')}`);
@@ -114,13 +129,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         }
         return performance.now() - t0;
       },
-      async kill(signal: NodeJS.Signals = 'SIGKILL') {
-        const proc = node.proc;
-        if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-        const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-        proc.kill(signal);
-        await exited;
-      },
+      kill: (signal: NodeJS.Signals = 'SIGKILL') => killNode(node, signal),
     };
     return node;
   });

@@ -4,11 +4,19 @@
  * with --join on and the members of the moment as --peers, as faultline's harness does.
  */
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUNDLE, buildBundle, call, freePort, type TestNode, waitUntil } from './cluster.js';
+import {
+  BUNDLE,
+  buildBundle,
+  call,
+  freePort,
+  killNode,
+  spawnNode,
+  type TestNode,
+  waitUntil,
+} from './cluster.js';
 
 export interface Pool {
   nodes: TestNode[];
@@ -53,13 +61,7 @@ export async function startPool(opts: {
       proc: undefined,
       output: [],
       start: () => Promise.reject(new Error('use pool.launch')),
-      async kill(signal: NodeJS.Signals = 'SIGKILL') {
-        const proc = node.proc;
-        if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-        const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-        proc.kill(signal);
-        await exited;
-      },
+      kill: (signal: NodeJS.Signals = 'SIGKILL') => killNode(node, signal),
     };
     return node;
   });
@@ -85,14 +87,7 @@ export async function startPool(opts: {
       ...(o.joining ? ['--join', 'on'] : []),
       ...(opts.args ?? []),
     ];
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    node.proc = proc;
-    const keep = (d: Buffer) => {
-      node.output.push(d.toString());
-      if (node.output.length > 2000) node.output.splice(0, 1000);
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
+    const proc = spawnNode(node, args);
     await waitUntil(async () => {
       if (proc.exitCode !== null) throw new Error(`${id} exited: ${node.output.join('')}`);
       return (await fetch(`${node.url}/admin/status`)).status === 200;
