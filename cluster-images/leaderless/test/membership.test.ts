@@ -2,8 +2,9 @@
  * Runtime membership with real processes: a node joins a 3-node cluster with data and ends up
  * holding its ranges; a node leaves and its data is on the remaining owners; writes acknowledged
  * during the moves all survive. Anti-entropy and read repair are off, so only the hand-off can
- * have moved the data. With --handoff-streaming off, replacing every node loses acknowledged
- * writes (the test asserts the loss).
+ * have moved the data. Replacing every node keeps every CASPaxos register and every
+ * acknowledged cas; with --handoff-streaming off (which also skips the register hand-off) it
+ * loses acknowledged writes of both kinds (the test asserts the loss).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { call, replicaLines, type TestNode, waitUntil } from './cluster.js';
@@ -62,6 +63,39 @@ function writeLoop(nodes: () => TestNode[], prefix: string) {
   })();
   return {
     acked,
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
+}
+
+/**
+ * Increments the register `ctr` by read-then-cas through rotating coordinators until `stop()`.
+ * Each cas applies at most once, so at the end the register must hold at least the acknowledged
+ * increments and at most those plus the ones whose outcome was unknown.
+ */
+function casLoop(nodes: () => TestNode[]) {
+  let running = true;
+  const tally = { acked: 0, unknown: 0 };
+  const done = (async () => {
+    for (let i = 0; running; i++) {
+      const live = nodes();
+      const node = live[i % live.length]!;
+      try {
+        const r = await call(node, 'GET', '/lin/ctr');
+        if (r.status !== 200) continue;
+        const v = (r.body.value as number | null) ?? 0;
+        const c = await call(node, 'POST', '/lin/ctr/cas', { from: v === 0 ? null : v, to: v + 1 });
+        if (c.status === 200) tally.acked++;
+        else if (c.status >= 500) tally.unknown++;
+      } catch {
+        tally.unknown++;
+      }
+    }
+  })();
+  return {
+    tally,
     async stop() {
       running = false;
       await done;
@@ -176,7 +210,9 @@ describe('runtime membership (3 nodes, N=3, pool of 4)', () => {
  * Replaces both nodes of a 2-node cluster (N=2): join n3, join n4, n1 leaves, n2 leaves; then
  * counts the acknowledged writes a read no longer finds.
  */
-async function replaceEveryNode(streaming: 'on' | 'off'): Promise<{ lost: number; keys: number }> {
+async function replaceEveryNode(
+  streaming: 'on' | 'off',
+): Promise<{ lost: number; keys: number; registersLost: number; counter: Counter }> {
   const pool = await startPool({
     size: 4,
     initial: 2,
@@ -190,16 +226,33 @@ async function replaceEveryNode(streaming: 'on' | 'off'): Promise<{ lost: number
       200,
     );
   }
+  const registers = 30;
+  for (let i = 0; i < registers; i++) {
+    expect((await call(pool.nodes[i % 2]!, 'PUT', `/lin/r-${i}`, { value: i })).status).toBe(200);
+  }
+  let live = [n1, n2];
+  const cas = casLoop(() => live);
   await pool.launch('n3', { joining: true, peers: ['n1', 'n2'] });
   await post(n1, '/admin/join', { node: 'n3' });
   await waitSettled([n1, n2, n3], ['n1', 'n2', 'n3']);
   await pool.launch('n4', { joining: true, peers: ['n1', 'n2', 'n3'] });
   await post(n1, '/admin/join', { node: 'n4' });
   await waitSettled([n1, n2, n3, n4], ['n1', 'n2', 'n3', 'n4']);
+  live = [n3, n4];
   await leave(n3, n1);
   await waitSettled([n2, n3, n4], ['n2', 'n3', 'n4']);
   await leave(n3, n2);
   await waitSettled([n3, n4], ['n3', 'n4']);
+  await cas.stop();
+  const final = await call(n4, 'GET', '/lin/ctr');
+  expect(final.status).toBe(200);
+  const counter = { ...cas.tally, value: (final.body.value as number | null) ?? 0 };
+  let registersLost = 0;
+  for (let i = 0; i < registers; i++) {
+    const r = await call(n3, 'GET', `/lin/r-${i}`);
+    expect(r.status).toBe(200);
+    if (r.body.value !== i) registersLost++;
+  }
   let lost = 0;
   for (let i = 0; i < keys; i++) {
     const r = await call(n3, 'GET', `/kv/k-${i}`);
@@ -224,18 +277,32 @@ async function replaceEveryNode(streaming: 'on' | 'off'): Promise<{ lost: number
     }
   }
   await pool.stop();
-  return { lost, keys };
+  return { lost, keys, registersLost, counter };
+}
+
+interface Counter {
+  acked: number;
+  unknown: number;
+  value: number;
 }
 
 describe('replacing every node of a cluster', () => {
-  it('with hand-off streaming (the default) loses no acknowledged write', async () => {
-    const { lost } = await replaceEveryNode('on');
+  it('with hand-off streaming (the default) loses no acknowledged write, eventual or CASPaxos', async () => {
+    const { lost, registersLost, counter } = await replaceEveryNode('on');
+    console.log(`streaming on: cas counter ${JSON.stringify(counter)}`);
     expect(lost).toBe(0);
+    expect(registersLost).toBe(0);
+    expect(counter.acked).toBeGreaterThan(20);
+    expect(counter.value).toBeGreaterThanOrEqual(counter.acked);
+    expect(counter.value).toBeLessThanOrEqual(counter.acked + counter.unknown);
   }, 120_000);
 
-  it('with --handoff-streaming off (unsafe) loses acknowledged writes', async () => {
-    const { lost, keys } = await replaceEveryNode('off');
-    console.log(`streaming off: ${lost} of ${keys} acknowledged writes lost`);
+  it('with --handoff-streaming off (unsafe) loses acknowledged writes, eventual and CASPaxos', async () => {
+    const { lost, keys, registersLost } = await replaceEveryNode('off');
+    console.log(
+      `streaming off: ${lost} of ${keys} acknowledged writes lost, ${registersLost} of 30 registers`,
+    );
     expect(lost).toBeGreaterThan(keys / 2);
+    expect(registersLost).toBeGreaterThan(15);
   }, 120_000);
 });

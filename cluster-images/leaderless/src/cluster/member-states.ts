@@ -10,17 +10,10 @@
  * Ring membership: the "read" ring is member + leaving (who holds the data now), the "target"
  * ring is joining + member (who will hold it once the moves complete).
  */
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NODE_ID_PATTERN } from '../config.js';
+import { writeDurably } from '../storage/durable-file.js';
 
 export const STATUSES = ['joining', 'member', 'leaving', 'left'] as const;
 export type MemberStatus = (typeof STATUSES)[number];
@@ -177,21 +170,5 @@ function readPersisted(file: string): Array<[string, MemberState]> {
 }
 
 function persist(file: string, members: MemberStateWire[]): void {
-  const dir = join(file, '..');
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, JSON.stringify({ members }) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
+  writeDurably(file, JSON.stringify({ members }) + '\n');
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { MAX_MEMBERS, NODE_ID_PATTERN } from '../config.js';
+import { TRANSITION_PHASES } from '../paxos/transition.js';
 import {
   AcceptReplySchema,
   NodeIdSchema,
@@ -111,6 +112,24 @@ export const PeerRequestSchema = z.discriminatedUnion('t', [
     hintFor: NodeIdSchema.optional(),
   }),
   z.object({ t: z.literal('paxos'), req: PaxosRequestSchema }),
+  /**
+   * Asked by a joining or leaving `node`: use phase `phase` of its change at `version` for the
+   * registers whose acceptors change (persist it first), and say whether every CASPaxos
+   * operation the replier began before is finished (register-handover.ts).
+   */
+  z.object({
+    t: z.literal('lin-phase'),
+    node: z.string().regex(NODE_ID_PATTERN),
+    version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    phase: z.number().int().min(1).max(TRANSITION_PHASES),
+  }),
+  /** The registers the replier holds acceptor state for whose owners change, after `after`. */
+  z.object({
+    t: z.literal('lin-keys'),
+    node: z.string().regex(NODE_ID_PATTERN),
+    version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    after: Key.nullable(),
+  }),
   /** Bucket digests of the records both nodes replicate; answered with the differing buckets. */
   z.object({ t: z.literal('ae-summary'), buckets: z.array(z.string()).length(AE_BUCKETS) }),
   /** Fetch the states of these records. */
@@ -126,6 +145,14 @@ export const GossipReplySchema = z.object({
   ms: MemberStateTableSchema.optional(),
 });
 export const MoveReadyReplySchema = z.object({ ready: z.boolean() });
+export const LinPhaseReplySchema = z.object({ ready: z.boolean() });
+/** Most register names one `lin-keys` page carries. */
+export const LIN_KEYS_PAGE = 2000;
+export const LinKeysReplySchema = z.object({
+  keys: z.array(Key).max(LIN_KEYS_PAGE),
+  /** Pass as `after` for the next page; null when nothing follows. */
+  next: Key.nullable(),
+});
 export const HandoffFetchReplySchema = z.object({
   /** False while the replier does not yet know the node as joining at that version. */
   ready: z.boolean(),

@@ -10,7 +10,8 @@
  * differs, so replicas converge without reads.
  *
  * Linearizable registers: CASPaxos with the key's N preference-list nodes as acceptors (strict,
- * never sloppy), through the replica layer's proposer.
+ * never sloppy), through the replica layer's proposer; while a key's owners change, the quorums
+ * of the change's current phase (register-handover.ts).
  */
 import type { Config } from '../config.js';
 import { failed, type Json, ok, type Reply, unknown } from '../http/reply.js';
@@ -18,6 +19,8 @@ import type { MembershipAdminApi } from '../http/routes.js';
 import type { Quorum, StoreApi } from '../http/server.js';
 import { BadMessage, PeerError, type Transport } from '../net/transport.js';
 import { changes, Proposer } from '../paxos/proposer.js';
+import { type AcceptorConfig, majorityConfig } from '../paxos/quorums.js';
+import { configAt } from '../paxos/transition.js';
 import {
   AcceptReplySchema,
   type Change,
@@ -32,6 +35,7 @@ import {
 } from '../replica/types.js';
 import { DigestIndex, recordId } from './digest-index.js';
 import { fastGetReply, fastMergeReply, fastPeerRequest } from './fast-parse.js';
+import { LinPhases } from './lin-phases.js';
 import { MemberStates, type MemberStateWire, type MemberStatus } from './member-states.js';
 import { Membership } from './membership.js';
 import {
@@ -43,6 +47,9 @@ import {
   GossipReplySchema,
   HANDOFF_PAGE,
   HandoffFetchReplySchema,
+  LIN_KEYS_PAGE,
+  LinKeysReplySchema,
+  LinPhaseReplySchema,
   MAX_AE_RECORDS,
   MAX_BATCH,
   MAX_BATCH_BYTES,
@@ -53,6 +60,7 @@ import {
 } from './messages.js';
 import { Placement } from './placement.js';
 import { RangeHandoff } from './range-handoff.js';
+import { RegisterHandover } from './register-handover.js';
 
 type Log = (level: 'debug' | 'info' | 'warn', line: string) => void;
 
@@ -109,6 +117,17 @@ export class StoreNode implements StoreApi {
   private readonly proposer: Proposer;
   /** Tail of the queue of CASPaxos operations per key (see lin()). */
   private readonly linQueue = new Map<string, Promise<void>>();
+  /** The acceptor-set phase of each membership change (persisted; register-handover.ts). */
+  private readonly linPhases: LinPhases;
+  private readonly registerHandover: RegisterHandover;
+  /** CASPaxos operations this node runs, by sequence number (see linPhaseReady). */
+  private readonly linInFlight = new Set<number>();
+  private linSeq = 0;
+  /** The sequence number when a phase was last raised here: operations up to it began before. */
+  private linRaisedAt = 0;
+  private handoffCache:
+    | { node: string; version: number; size: number; ids: Array<[string, RecordType, string]> }
+    | undefined;
 
   constructor(
     private readonly cfg: Config,
@@ -135,6 +154,40 @@ export class StoreNode implements StoreApi {
     );
     this.index = new DigestIndex(cfg.id, this.placement, cfg.n, replica);
     this.proposer = new Proposer(cfg.id);
+    this.linPhases = new LinPhases(LinPhases.fileIn(cfg.dataDir));
+    this.registerHandover = new RegisterHandover({
+      self: cfg.id,
+      phases: this.linPhases,
+      install: async (peer, version, phase) => {
+        if (peer === cfg.id) return this.linPhaseReady(cfg.id, version, phase);
+        return LinPhaseReplySchema.parse(
+          await this.transport.request(
+            peer,
+            { t: 'lin-phase', node: cfg.id, version, phase },
+            Math.max(cfg.requestTimeoutMs, 1000),
+          ),
+        ).ready;
+      },
+      movingKeys: async (peer, version) => {
+        if (peer === cfg.id) return this.movingRegisters(null, Number.POSITIVE_INFINITY).keys;
+        const keys: string[] = [];
+        let after: string | null = null;
+        do {
+          const page = LinKeysReplySchema.parse(
+            await this.transport.request(
+              peer,
+              { t: 'lin-keys', node: cfg.id, version, after },
+              Math.max(cfg.requestTimeoutMs, 5000),
+            ),
+          );
+          keys.push(...page.keys);
+          after = page.next;
+        } while (after !== null);
+        return keys;
+      },
+      rewrite: async (key) => (await this.lin(key, changes.read(), true)).status === 200,
+      log: (level, line) => this.log(level, line),
+    });
     this.states.onChange((changed) => {
       const now = Date.now();
       for (const id of changed) this.learnedAt.set(id, now);
@@ -186,6 +239,7 @@ export class StoreNode implements StoreApi {
       storedRecords: () => this.replica.entries(),
       stored: (type, key) => this.replica.get(type, key),
       pendingHints: () => Object.values(this.replica.pendingHints()).reduce((a, b) => a + b, 0),
+      moveRegisters: (version, peers) => this.registerHandover.advance(version, peers),
       log: (level, line) => this.log(level, line),
     });
   }
@@ -258,6 +312,10 @@ export class StoreNode implements StoreApi {
         return { state: this.readLocal(req.type, req.key, req.hintFor) ?? null };
       case 'paxos':
         return this.replica.paxosHandle(req.req);
+      case 'lin-phase':
+        return { ready: this.linPhaseReady(req.node, req.version, req.phase) };
+      case 'lin-keys':
+        return this.movingRegisters(req.after, LIN_KEYS_PAGE);
       case 'ae-summary':
         return { diff: this.aeDiff(from, req.buckets) };
       case 'ae-fetch': {
@@ -286,17 +344,20 @@ export class StoreNode implements StoreApi {
     if (st?.status !== 'joining' || st.version < version) {
       return { ready: false, items: [], next: null };
     }
-    const ids: Array<[string, RecordType, string]> = [];
-    for (const { type, key } of this.replica.entries()) {
-      const id = recordId(type, key);
-      if (after !== null && id <= after) continue;
-      if (this.placement.targetOwners(key).includes(node)) ids.push([id, type, key]);
+    const ids = this.handoffIds(node, version);
+    // the first id after the cursor (ids are sorted)
+    let lo = 0;
+    let hi = ids.length;
+    while (after !== null && lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ids[mid]![0] <= after) lo = mid + 1;
+      else hi = mid;
     }
-    ids.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const items: RecordItem[] = [];
     let bytes = 0;
     let last: string | null = null;
-    for (const [id, type, key] of ids) {
+    for (let i = lo; i < ids.length; i++) {
+      const [id, type, key] = ids[i]!;
       if (items.length >= HANDOFF_PAGE) break;
       const state = this.replica.get(type, key);
       if (!state) continue;
@@ -322,6 +383,72 @@ export class StoreNode implements StoreApi {
     const heard = this.learnedAt.get(node) ?? 0;
     for (const started of this.writesInFlight.values()) if (started <= heard) return false;
     return true;
+  }
+
+  /**
+   * The sorted ids of the records `node` will own, kept between the pages of one hand-off and
+   * rebuilt when the store gained records since (sorting every page made a hand-off quadratic).
+   */
+  private handoffIds(node: string, version: number): Array<[string, RecordType, string]> {
+    const size = this.replica.stats().keys;
+    const c = this.handoffCache;
+    if (c && c.node === node && c.version === version && c.size === size) return c.ids;
+    const ids: Array<[string, RecordType, string]> = [];
+    for (const { type, key } of this.replica.entries()) {
+      if (this.placement.targetOwners(key).includes(node))
+        ids.push([recordId(type, key), type, key]);
+    }
+    ids.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    this.handoffCache = { node, version, size, ids };
+    return ids;
+  }
+
+  /**
+   * Installs `phase` of `node`'s change at `version` (persisted before answering) and says
+   * whether every CASPaxos operation begun here before the latest raise has finished: from then
+   * on this node's proposers use that phase's quorums (or a later one's) and nothing older.
+   */
+  private linPhaseReady(node: string, version: number, phase: number): boolean {
+    if (this.linPhases.raise(node, version, phase)) this.linRaisedAt = this.linSeq;
+    if (this.linPhases.get(node, version) < phase) return false;
+    for (const seq of this.linInFlight) if (seq <= this.linRaisedAt) return false;
+    return true;
+  }
+
+  /** Registers this node holds acceptor state for whose owners a pending change alters. */
+  private movingRegisters(after: string | null, limit: number) {
+    const keys: string[] = [];
+    for (const key of this.replica.paxosKeys()) {
+      if (after !== null && key <= after) continue;
+      if (this.placement.gainers(key).length > 0 || this.losesOwner(key)) keys.push(key);
+    }
+    keys.sort();
+    const page = keys.slice(0, limit);
+    return { keys: page, next: keys.length > page.length ? page[page.length - 1]! : null };
+  }
+
+  private losesOwner(key: string): boolean {
+    const target = this.placement.targetOwners(key);
+    return this.placement.readOwners(key).some((x) => !target.includes(x));
+  }
+
+  /**
+   * The quorums of the key's CASPaxos operations: majorities of its owners, except while its
+   * owners change, when the moving node's phase picks a configuration of the transition (read
+   * again before every phase of every operation). Undefined while more than one node moves:
+   * the phases of two changes do not combine, so no operation starts then.
+   */
+  private linConfig(key: string): AcceptorConfig | undefined {
+    const old = this.placement.readOwners(key);
+    const target = this.placement.targetOwners(key);
+    if (old.length === target.length && old.every((x) => target.includes(x))) {
+      return majorityConfig(old);
+    }
+    const movers = this.states.withStatus('joining', 'leaving');
+    if (movers.length !== 1) return undefined;
+    const mover = movers[0]!;
+    const phase = this.linPhases.get(mover, this.states.get(mover)?.version ?? 0);
+    return configAt(old, target, phase);
   }
 
   /** Sends our membership table and heartbeats to `peer` and merges its answer. */
@@ -710,33 +837,45 @@ export class StoreNode implements StoreApi {
     isRead: boolean,
     deadline: number,
   ): Promise<Reply> {
-    // TODO(paxos reconfigure): while a range moves, the acceptor set changes from the old owners
-    // to the new ones; this takes the current (old) owners until the move completes and then the
-    // new ones, without the widened accept/prepare phases and the acceptor-state copy that
-    // CASPaxos needs for a safe change (src/paxos reconfigure module). /lin is therefore not
-    // guaranteed across membership changes yet (README).
-    const acceptors = this.placement.readOwners(key);
-    const majority = Math.floor(acceptors.length / 2) + 1;
-    const up = acceptors.filter((a) => this.healthy(a)).length;
-    if (up < majority) {
-      return failed(
-        412,
-        `only ${up} of ${acceptors.length} acceptors look reachable; nothing was sent`,
-      );
+    const first = this.linConfig(key);
+    if (!first) {
+      return failed(412, 'more than one membership change is in progress; nothing was sent');
     }
+    for (const phase of [first.prepare, first.accept]) {
+      const up = phase.acceptors.filter((a) => this.healthy(a)).length;
+      if (up < phase.quorum) {
+        return failed(
+          412,
+          `only ${up} of ${phase.acceptors.length} acceptors look reachable (${phase.quorum} needed); nothing was sent`,
+        );
+      }
+    }
+    let config = first;
     const timeoutMs = Math.max(1, deadline - Date.now());
-    const result = await this.proposer.propose(key, change, {
-      acceptors,
-      timeoutMs,
-      send: async (node: string, msg: PaxosRequest): Promise<PaxosReply> => {
-        if (node === this.cfg.id) return this.replica.paxosHandle(msg);
-        const reply = await this.transport.request(node, { t: 'paxos', req: msg }, timeoutMs);
-        // the reply's schema follows from the request (cheaper than trying a union)
-        return msg.t === 'prepare'
-          ? PrepareReplySchema.parse(reply)
-          : AcceptReplySchema.parse(reply);
-      },
-    });
+    const seq = ++this.linSeq;
+    this.linInFlight.add(seq);
+    let result: Awaited<ReturnType<Proposer['propose']>>;
+    try {
+      result = await this.proposer.propose(key, change, {
+        acceptors: [...new Set([...first.prepare.acceptors, ...first.accept.acceptors])],
+        // read before every phase: a phase raised meanwhile applies to what is sent next
+        configuration: () => {
+          config = this.linConfig(key) ?? config;
+          return config;
+        },
+        timeoutMs,
+        send: async (node: string, msg: PaxosRequest): Promise<PaxosReply> => {
+          if (node === this.cfg.id) return this.replica.paxosHandle(msg);
+          const reply = await this.transport.request(node, { t: 'paxos', req: msg }, timeoutMs);
+          // the reply's schema follows from the request (cheaper than trying a union)
+          return msg.t === 'prepare'
+            ? PrepareReplySchema.parse(reply)
+            : AcceptReplySchema.parse(reply);
+        },
+      });
+    } finally {
+      this.linInFlight.delete(seq);
+    }
     if (!result.ok) return unknown(`consensus not reached (${result.reason})`);
     if (!result.applied && !isRead) {
       return {

@@ -8,14 +8,17 @@
  *      write acknowledged before is on W old owners.
  *   2. stream: pull, page by page, from every member of the read ring, the records whose target
  *      owners include this node, and join them into the store.
- *   3. become a member (version v+1); gossip spreads it and reads switch to the new owners.
+ *   3. registers: move the CASPaxos acceptor sets of the moving keys, phase by phase
+ *      (`register-handover.ts`);
+ *   4. become a member (version v+1); gossip spreads it and reads switch to the new owners.
  * leaving (version v):
  *   1. confirm as above;
  *   2. push every stored record to the nodes that gain it, and wait until the hints this node
  *      holds for others are delivered;
- *   3. become left (v+1), and make sure every other node of the rings has heard it (the admin API
+ *   3. registers, as for a join;
+ *   4. become left (v+1), and make sure every other node of the rings has heard it (the admin API
  *      reports the hand-off done only then: the node may be stopped).
- * With streaming off (unsafe) a node skips the confirm and move steps.
+ * With streaming off (unsafe) a node skips the confirm, move and register steps.
  *
  * Any failure leaves the step to be retried at the next tick; nothing is deleted anywhere.
  */
@@ -24,7 +27,13 @@ import type { MemberStates, MemberStateWire } from './member-states.js';
 import { batches } from './messages.js';
 import type { Placement } from './placement.js';
 
-export type HandoffPhase = 'idle' | 'confirming' | 'streaming' | 'announcing' | 'done';
+export type HandoffPhase =
+  | 'idle'
+  | 'confirming'
+  | 'streaming'
+  | 'registers'
+  | 'announcing'
+  | 'done';
 
 export interface HandoffHost {
   readonly self: string;
@@ -45,6 +54,8 @@ export interface HandoffHost {
   storedRecords(): Iterable<{ type: RecordType; key: string }>;
   stored(type: RecordType, key: string): State | undefined;
   pendingHints(): number;
+  /** Moves the registers' acceptor sets (see register-handover.ts); true once done. */
+  moveRegisters(version: number, peers: readonly string[]): Promise<boolean>;
   log(level: 'debug' | 'info' | 'warn', line: string): void;
 }
 
@@ -135,6 +146,8 @@ export class RangeHandoff {
       if (p.streamingSince === 0) p.streamingSince = Date.now();
       const complete = p.status === 'joining' ? await this.pull(p) : await this.pushAll(p);
       if (!complete) return;
+      this.phase = 'registers';
+      if (!(await host.moveRegisters(p.version, this.peers()))) return;
     }
     const next = host.states.set(host.self, p.status === 'joining' ? 'member' : 'left');
     const ms = Date.now() - p.startedAt;

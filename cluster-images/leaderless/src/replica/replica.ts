@@ -430,6 +430,10 @@ export class Replica implements ReplicaApi {
       : this.paxosAccept(req.key, req.ballot, req.value);
   }
 
+  paxosKeys(): Iterable<string> {
+    return this.paxos.keys();
+  }
+
   paxosRead(key: string): LinValue | undefined {
     const acc = this.paxos.get(key)?.accepted;
     return acc ? unwrapLin(acc.value).v : undefined;

@@ -349,6 +349,8 @@ export interface ReplicaApi {
   paxosHandle(req: PaxosRequest): Promise<PaxosReply>;
   /** Introspection only: the last accepted value (undefined if nothing accepted). */
   paxosRead(key: string): LinValue | undefined;
+  /** Every register this acceptor holds state for (a promise or an accepted value). */
+  paxosKeys(): Iterable<string>;
 
   // -- hinted handoff ------------------------------------------------------------------------
   /** Hold `state` for `owner` (joined with any hint already held for the same record). */
