@@ -112,21 +112,26 @@ describe('end to end: CASPaxos registers across joins and leaves, with partition
   );
 });
 
-describe('end to end: eventual kv and counter across joins and leaves (local)', () => {
-  it('eventual-kv with siblings: converges, no acknowledged write lost', async () => {
-    // Not linearizable by design: convergence with no lost write is the safe claim.
-    const r = await underMembership({
-      name: 'e2e-membership-eventual-kv',
-      workload: { name: 'eventual-kv', options: {} },
-      settings: { conflict: 'siblings' },
-    });
-    expect(verdictOf(r, 'convergence'), summaryOf(r, 'convergence').join('\n')).toBe(true);
-    const conv = r.results.checkers.convergence as { lostCount?: number };
-    expect(conv.lostCount).toBe(0);
-    expect(r.events.some((e) => e.f === 'membership-start')).toBe(true);
-  }, 240_000);
+describe('end to end: eventual kv and counter across joins and leaves', () => {
+  it.each(['local', 'docker'] as const)(
+    'eventual-kv with siblings on %s: converges, no acknowledged write lost',
+    async (backend) => {
+      // Not linearizable by design: convergence with no lost write is the safe claim.
+      const r = await underMembership({
+        name: `e2e-membership-eventual-kv-${backend}`,
+        backend,
+        workload: { name: 'eventual-kv', options: {} },
+        settings: { conflict: 'siblings' },
+      });
+      expect(verdictOf(r, 'convergence'), summaryOf(r, 'convergence').join('\n')).toBe(true);
+      const conv = r.results.checkers.convergence as { lostCount?: number };
+      expect(conv.lostCount).toBe(0);
+      expect(r.events.some((e) => e.f === 'membership-start')).toBe(true);
+    },
+    240_000,
+  );
 
-  it('counter: every acknowledged increment counted, replicas agree', async () => {
+  it('counter on local: every acknowledged increment counted, replicas agree', async () => {
     const r = await underMembership({
       name: 'e2e-membership-counter',
       workload: { name: 'counter', options: {} },
