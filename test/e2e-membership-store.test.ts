@@ -1,44 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { e2eRun, plannedKinds, resultsRoot, summaryOf, verdictOf } from './e2e-run.js';
+import { plannedKinds, resultsRoot, summaryOf, verdictOf } from './e2e-run.js';
+import { replaceMembers as replaceIn, underMembership as underIn } from './membership-runs.js';
 
 /**
  * Runtime membership of the leaderless store under the harness: a seeded run on the local
  * backend grows the 3-node cluster to 4 and shrinks it back (membership faults, through the
  * store's admin API and range hand-off) while partitions and kills go on; the OR-set loses no
- * acknowledged add and every replica converges; the CASPaxos registers (register, kv) stay
- * linearizable.
+ * acknowledged add and every replica converges (registers: e2e-membership-registers.test.ts).
  */
 const { out, cleanup } = resultsRoot();
 afterAll(cleanup);
 
-/** A workload on 3 nodes with a pool of 4 under membership, partitions and kills (seed 5). */
-const underMembership = (o: {
-  name: string;
-  backend?: 'local' | 'docker';
-  workload: { name: string; options: Record<string, unknown> };
-  settings?: Record<string, string | number>;
-}) =>
-  e2eRun({
-    name: o.name,
-    backend: o.backend ?? 'local',
-    nodes: 3,
-    maxNodes: 4,
-    nemesis: {
-      faults: ['membership', 'partition', 'kill'] as ('membership' | 'partition' | 'kill')[],
-      interval: 2.5,
-    },
-    concurrency: 6,
-    rate: 100,
-    timeLimit: 15,
-    recovery: 2,
-    opTimeout: 1,
-    seed: 5,
-    out,
-    workload: o.workload,
-    settings: { 'anti-entropy-interval': 300, ...o.settings },
-  });
+const underMembership = (o: Parameters<typeof underIn>[1]) => underIn(out, o);
+const replaceMembers = (streaming: 'on' | 'off') => replaceIn(out, streaming);
 
 describe('end to end: join and leave at runtime with partitions and kills', () => {
   it.each(['local', 'docker'] as const)(
@@ -78,40 +54,6 @@ describe('end to end: join and leave at runtime with partitions and kills', () =
   );
 });
 
-describe('end to end: CASPaxos registers across joins and leaves, with partitions and kills', () => {
-  // The acceptor sets of the moving keys change phase by phase with each join and leave
-  // (the store's register hand-off); the histories must stay linearizable.
-  it.each([
-    ['register', 'local'],
-    ['kv', 'local'],
-    ['register', 'docker'],
-    ['kv', 'docker'],
-  ] as const)(
-    '%s on %s: linearizable',
-    async (workload, backend) => {
-      const r = await underMembership({
-        name: `e2e-membership-${workload}-${backend}`,
-        backend,
-        workload: { name: workload, options: workload === 'kv' ? { activeKeys: 3 } : { keys: 3 } },
-        settings: { fsync: 'always' },
-      });
-      const starts = r.events.filter((e) => e.process === 'nemesis' && e.f === 'membership-start');
-      expect(starts.length).toBeGreaterThan(0);
-      const lin = r.results.checkers.linearizability as { valid?: unknown; model?: string };
-      expect(lin.valid, summaryOf(r, 'linearizability').join('\n')).toBe(true);
-      expect(r.outcome.verdict, r.outcome.reasons.join('; ')).toBe('valid');
-      expect(r.ops.filter((o) => o.status === 'ok' && o.f !== 'read').length).toBeGreaterThan(50);
-      // A change that completed moved the registers: the moving node logged every phase.
-      const moved = starts.map((e) => (e.value as { node: string }).node);
-      const logs = moved.map((n) =>
-        readFileSync(join(r.outcome.dir, 'nodes', n, 'stdout.log'), 'utf8'),
-      );
-      expect(logs.some((l) => /register hand-off: phase 4\/4 installed/.test(l))).toBe(true);
-    },
-    240_000,
-  );
-});
-
 describe('end to end: eventual kv and counter across joins and leaves', () => {
   it.each(['local', 'docker'] as const)(
     'eventual-kv with siblings on %s: converges, no acknowledged write lost',
@@ -141,41 +83,6 @@ describe('end to end: eventual kv and counter across joins and leaves', () => {
   }, 240_000);
 });
 
-/**
- * The positive control: 3 nodes with N = 2, so members can be taken out (wiped) and added back
- * empty; anti-entropy and read repair off, so only the hand-off can move data. The same seeded
- * schedule of membership changes loses nothing with streaming and loses acknowledged adds with
- * the unsafe `--handoff-streaming off`, which the set checker reports.
- */
-const replaceMembers = (
-  streaming: 'on' | 'off',
-  workload: { name: string; options: Record<string, unknown> } = {
-    name: 'set',
-    options: { mix: { add: 3, remove: 1, read: 1 } },
-  },
-  rate = 100,
-) =>
-  e2eRun({
-    name: `e2e-membership-${workload.name}-streaming-${streaming}`,
-    nodes: 3,
-    maxNodes: 3,
-    nemesis: { faults: ['membership'] as 'membership'[], interval: 1.5 },
-    concurrency: 4,
-    rate,
-    timeLimit: 15,
-    recovery: 2,
-    opTimeout: 1,
-    seed: 5,
-    out,
-    workload,
-    settings: {
-      n: 2,
-      'handoff-streaming': streaming,
-      'anti-entropy-interval': 0,
-      'read-repair': 'off',
-    },
-  });
-
 describe('end to end: members taken out and added back (N = 2, no anti-entropy)', () => {
   it('with hand-off streaming: no acknowledged add is lost', async () => {
     const r = await replaceMembers('on');
@@ -193,24 +100,6 @@ describe('end to end: members taken out and added back (N = 2, no anti-entropy)'
     const r = await replaceMembers('off');
     expect(verdictOf(r, 'set-full')).toBe(false);
     expect(summaryOf(r, 'set-full').join('\n')).toMatch(/\d+ acknowledged adds lost/);
-    expect(r.outcome.valid).toBe(false);
-  }, 240_000);
-});
-
-describe('end to end: registers when members are taken out and added back (N = 2)', () => {
-  // Many keys at a low rate: a key sits untouched across several changes, so a register whose
-  // acceptors were all replaced without its value reads as absent or old.
-  const registers = { name: 'register', options: { keys: 40 } };
-
-  it('with the register hand-off: linearizable', async () => {
-    const r = await replaceMembers('on', registers, 20);
-    expect(r.events.filter((e) => e.f === 'membership-start').length).toBeGreaterThan(2);
-    expect(verdictOf(r, 'linearizability'), summaryOf(r, 'linearizability').join('\n')).toBe(true);
-  }, 240_000);
-
-  it('with --handoff-streaming off (unsafe, no register hand-off either): not linearizable', async () => {
-    const r = await replaceMembers('off', registers, 20);
-    expect(verdictOf(r, 'linearizability')).toBe(false);
     expect(r.outcome.valid).toBe(false);
   }, 240_000);
 });
