@@ -5,11 +5,10 @@
  * to the data dir before a raise is acknowledged: a proposer that restarted and fell back to an
  * earlier phase could pick quorums that miss the ones in use elsewhere.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NODE_ID_PATTERN } from '../config.js';
 import { TRANSITION_PHASES } from '../paxos/transition.js';
-import { writeDurably } from '../storage/durable-file.js';
+import { readDurableList, writeDurably } from '../storage/durable-file.js';
 
 export const LIN_PHASES_FILE = 'lin-phases.json';
 
@@ -62,20 +61,7 @@ export class LinPhases {
 }
 
 function readPersisted(file: string): Array<[string, Entry]> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`${file}: not valid JSON`);
-  }
-  const rows = (parsed as { phases?: unknown } | null)?.phases;
-  if (!Array.isArray(rows)) throw new Error(`${file}: no phases list`);
+  const rows = readDurableList(file, 'phases');
   const out: Array<[string, Entry]> = [];
   for (const row of rows) {
     if (!Array.isArray(row) || row.length !== 3)

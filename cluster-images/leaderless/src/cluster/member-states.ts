@@ -10,10 +10,9 @@
  * Ring membership: the "read" ring is member + leaving (who holds the data now), the "target"
  * ring is joining + member (who will hold it once the moves complete).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NODE_ID_PATTERN } from '../config.js';
-import { writeDurably } from '../storage/durable-file.js';
+import { readDurableList, writeDurably } from '../storage/durable-file.js';
 
 export const STATUSES = ['joining', 'member', 'leaving', 'left'] as const;
 export type MemberStatus = (typeof STATUSES)[number];
@@ -139,20 +138,11 @@ export class MemberStates {
 }
 
 function readPersisted(file: string): Array<[string, MemberState]> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`${file}: not valid JSON (remove it to start from the command line's view)`);
-  }
-  const list = (parsed as { members?: unknown } | null)?.members;
-  if (!Array.isArray(list)) throw new Error(`${file}: no members list`);
+  const list = readDurableList(
+    file,
+    'members',
+    " (remove it to start from the command line's view)",
+  );
   const out: Array<[string, MemberState]> = [];
   for (const e of list) {
     if (!Array.isArray(e) || e.length !== 3) continue;
