@@ -1,5 +1,6 @@
 import { createDockerBackend } from '../backends/docker/docker-backend.js';
 import { createLocalBackend } from '../backends/local/local-backend.js';
+import { sshBackendFromEnv } from '../backends/ssh/from-env.js';
 import etcdSerializable from '../cluster-images/etcd/serializable.js';
 import etcd from '../cluster-images/etcd/system.js';
 import leaderless from '../cluster-images/leaderless/system.js';
@@ -17,6 +18,8 @@ import { WORKLOADS } from '../workloads/index.js';
 export const BACKENDS: ReadonlyMap<string, () => Backend> = new Map([
   ['local', () => createLocalBackend()],
   ['docker', () => createDockerBackend()],
+  // Hosts over SSH: the inventory comes from --inventory (FAULTLINE_SSH_INVENTORY).
+  ['ssh', () => sshBackendFromEnv()],
 ]);
 
 export const NEMESIS: NemesisDriver = nemesisDriver;

@@ -7,6 +7,8 @@
  *   (`HISTORY_MODEL_NAMES`, `getHistoryModel`).
  * - Evidence: `renderTimeline` (the anomaly timeline page), `results.json` (`linearizabilityResults`,
  *   `writeResults`, `readResults`, `resultsSchema`).
+ * - Transactions (Elle-style): `loadTxnHistory`, `checkElle` over list-append and rw-register
+ *   histories: isolation anomalies found and the consistency models they rule out.
  * - Eventual consistency over final replica states (`replica-read` ops, or Jepsen-style final
  *   reads): `checkConvergence` (lww, siblings, set, counter), `checkSetFull`, `checkCounter`.
  */
@@ -30,6 +32,30 @@ export type {
   CounterResult,
 } from './counter.js';
 export { checkCounter, counterBounds } from './counter.js';
+export type {
+  AnomalyReport,
+  ElleOptions,
+  ElleResult,
+  ElleVerdict,
+  LoadedTxnHistory,
+  MicroOp,
+  StepReport,
+  Txn,
+  TxnHistory,
+  TxnStatus,
+  TxnSummary,
+  Workload as TxnWorkload,
+} from './elle/index.js';
+export {
+  CONSISTENCY_MODELS,
+  checkElle,
+  ElleOptionError,
+  KNOWN_ANOMALIES,
+  loadTxnHistory,
+  modelsRuledOut,
+  renderElleReport,
+  txnsOf,
+} from './elle/index.js';
 export type { ClientOp, ClientOpStatus } from './history/client-op.js';
 export type { HistoryLocation, HistoryWarning } from './history/errors.js';
 export { HistoryError, isHistoryError } from './history/errors.js';

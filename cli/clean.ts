@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BACKENDS } from '../api/registries.js';
+import { INVENTORY_ENV } from '../backends/ssh/from-env.js';
 import { settleRunStatus } from '../harness/runner.js';
 import type { RegisterCommand } from './command.js';
 import { EXIT } from './exit-codes.js';
@@ -31,7 +32,9 @@ export const registerClean: RegisterCommand = (program: Command, { io, setExit }
       'remove what crashed runs left behind (node processes, proxies, data dirs, containers) and mark their results folders crashed',
     )
     .option('--out <dir>', 'results root whose crashed runs to mark (default results)', 'results')
-    .action(async (flags: { out: string }) => {
+    .option('--inventory <file>', 'ssh backend: also clean the hosts of this inventory')
+    .action(async (flags: { out: string; inventory?: string }) => {
+      if (flags.inventory !== undefined) process.env[INVENTORY_ENV] = resolve(flags.inventory);
       let failed = false;
       for (const [name, make] of BACKENDS) {
         try {

@@ -1,14 +1,20 @@
 import { Command, CommanderError } from 'commander';
-import { COMMANDS } from './commands/index.js';
+import { COMMANDS, type CommandEntry, commandsFor } from './commands/index.js';
 import { EXIT, EXIT_CODES_HELP, UsageError } from './exit-codes.js';
-import { reportInternalError } from './internal-error.js';
 import type { CliIO } from './io.js';
 import { processIO } from './io.js';
 
 const VERSION = '0.1.0';
 
-/** The `faultline` program with every subcommand registered. */
-export function createProgram(io: CliIO, setExit: (code: number) => void): Command {
+/**
+ * The `faultline` program with the subcommands `commands` registered (by default every one;
+ * `runCli` registers only the one its arguments name).
+ */
+export async function createProgram(
+  io: CliIO,
+  setExit: (code: number) => void,
+  commands: readonly CommandEntry[] = COMMANDS,
+): Promise<Command> {
   const program = new Command('faultline')
     .description('Jepsen-style linearizability and fault-injection test harness')
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)
@@ -20,17 +26,22 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       writeErr: (s) => io.err(s.replace(/\n$/, '')),
     });
   // Subcommands inherit exitOverride and the output settings, set above before they are added.
-  for (const register of COMMANDS) register(program, { io, setExit });
+  const registers = await Promise.all(commands.map((c) => c.load()));
+  for (const register of registers) register(program, { io, setExit });
   return program;
 }
 
 /** Runs the CLI on `argv` (as process.argv) and resolves to the exit code. */
 export async function runCli(argv: readonly string[], io: CliIO = processIO): Promise<number> {
   let code: number = EXIT.valid;
-  const program = createProgram(io, (c) => {
-    code = c;
-  });
   try {
+    const program = await createProgram(
+      io,
+      (c) => {
+        code = c;
+      },
+      commandsFor(argv),
+    );
     await program.parseAsync([...argv]);
     return code;
   } catch (e) {
@@ -42,6 +53,8 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO): Pr
       io.err(`faultline: ${e.message}`);
       return EXIT.usage;
     }
+    // Loaded only on a bug: it needs the harness, which `check` has no other use for.
+    const { reportInternalError } = await import('./internal-error.js');
     return reportInternalError(io, e);
   }
 }

@@ -1,10 +1,11 @@
 import { randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { BACKENDS, defaultRunDeps, SYSTEMS } from '../api/registries.js';
 import { resolveUserValues } from '../api/user-values.js';
+import { INVENTORY_ENV } from '../backends/ssh/from-env.js';
 import type { Verdict } from '../checker/porcupine/types.js';
 import { FILES } from '../harness/results-folder.js';
 import {
@@ -12,6 +13,10 @@ import {
   availabilityLine,
   convergenceLine,
   failoverLine,
+  junitRunError,
+  junitXml,
+  readRunSummary,
+  SUMMARY_FILE,
 } from '../harness/run-summary.js';
 import type { Progress, RunDeps, RunOutcome } from '../harness/runner.js';
 import { RunSetupError, runTest } from '../harness/runner.js';
@@ -33,6 +38,24 @@ import { processIO } from './io.js';
 
 export interface RunCliFlags extends RunFlags {
   config?: string;
+  junit?: string;
+}
+
+/** Writes the JUnit report CI asked for (`--junit FILE`): from the run's summary.json when it has one. */
+function writeJunit(file: string, name: string, dir: string | undefined, error?: string): void {
+  let text: string | undefined;
+  if (dir !== undefined) {
+    let summary: ReturnType<typeof readRunSummary>;
+    try {
+      summary = readRunSummary(readFileSync(join(dir, SUMMARY_FILE), 'utf8'));
+    } catch {
+      summary = undefined;
+    }
+    if (summary !== undefined) text = junitXml(summary, dir);
+  }
+  text ??= junitRunError(name, error ?? `no ${SUMMARY_FILE} in ${dir ?? 'the results folder'}`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -139,6 +162,7 @@ export async function executeRun(
   io: CliIO,
   deps: RunDeps = defaultRunDeps(),
   source?: string,
+  junit?: string,
 ): Promise<number> {
   let spec: ReturnType<typeof resolveSpec>;
   try {
@@ -146,6 +170,7 @@ export async function executeRun(
   } catch (e) {
     if (e instanceof SpecError) {
       io.err(`faultline run: ${e.message}`);
+      if (junit !== undefined) writeJunit(junit, 'run', undefined, e.message);
       return EXIT.usage;
     }
     throw e;
@@ -182,9 +207,14 @@ export async function executeRun(
     });
     printer.break();
     printOutcome(io, outcome);
+    if (junit !== undefined) {
+      writeJunit(junit, spec.name, outcome.dir);
+      io.out(`junit: ${junit}`);
+    }
     return exitCodeOf(outcome.valid);
   } catch (e) {
     printer.break();
+    if (junit !== undefined) writeJunit(junit, spec.name, undefined, (e as Error).message);
     if (e instanceof RunSetupError || e instanceof WorkloadOptionsError || e instanceof SpecError) {
       io.err(`faultline run: ${e.message}`);
       return EXIT.usage;
@@ -237,6 +267,10 @@ export const registerRun: RegisterCommand = (program: Command, { io, setExit }) 
     )
     .option('--out <dir>', 'results root (default results)')
     .option(
+      '--junit <file>',
+      'also write a JUnit XML report: a test case per checker, failures naming the anomaly',
+    )
+    .option(
       '--min-ok-ops <n>',
       'ok client ops needed before a run can be called valid (default 10)',
     )
@@ -253,7 +287,9 @@ export const registerRun: RegisterCommand = (program: Command, { io, setExit }) 
       '--base-image <image>',
       'docker backend: layer the system on this image instead of one assembled from host files',
     )
-    .action(async (flags: RunCliFlags & { baseImage?: string }) => {
+    .option('--inventory <file>', 'ssh backend: the hosts to run on (see backends/ssh/README.md)')
+    .action(async (flags: RunCliFlags & { baseImage?: string; inventory?: string }) => {
+      if (flags.inventory !== undefined) process.env[INVENTORY_ENV] = flags.inventory;
       if (flags.baseImage !== undefined) {
         const image = imageRefSchema.safeParse(flags.baseImage);
         if (!image.success) {
@@ -285,10 +321,13 @@ export const registerRun: RegisterCommand = (program: Command, { io, setExit }) 
         deps = merged.deps;
       } catch (e) {
         io.err(`faultline run: ${(e as Error).message}`);
+        if (flags.junit !== undefined) {
+          writeJunit(flags.junit, flags.name ?? 'run', undefined, (e as Error).message);
+        }
         setExit(EXIT.usage);
         return;
       }
-      const code = await executeRun(raw, io, deps, flags.config);
+      const code = await executeRun(raw, io, deps, flags.config, flags.junit);
       setExit(code);
     });
 };

@@ -50,7 +50,7 @@ describe('defineSystem', () => {
       '3',
       '{"copies":"3"}',
     ]);
-    expect(sys.backends).toEqual(['local']);
+    expect(sys.backends).toEqual(['local', 'ssh']);
     expect(sys.replicationFactor?.({}, 5)).toBe(2);
     expect(sys.recipe().clockFaults).toBe(false);
   });
@@ -144,7 +144,7 @@ describe('defineSystem', () => {
         },
       },
     });
-    expect(sys.backends).toEqual(['local', 'docker']);
+    expect(sys.backends).toEqual(['local', 'ssh', 'docker']);
     expect(sys.recipe().docker?.image).toEqual({
       files: [{ from: '/srv/toy/bin', to: '/opt/toy' }],
       binaries: ['/usr/bin/env'],

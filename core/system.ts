@@ -298,7 +298,8 @@ export function defineSystem<S extends SettingsSchema = z.ZodObject<Record<never
     recipe: () => recipe,
     clients: { ...config.clients },
     backends: [
-      ...(config.local !== undefined ? ['local'] : []),
+      // The ssh backend runs the local launch, with the files it names copied to the hosts.
+      ...(config.local !== undefined ? ['local', 'ssh'] : []),
       ...(config.docker !== undefined ? ['docker'] : []),
     ],
     checkSettings(given) {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClientOp } from '../checker/history/client-op.js';
 import type { HistoryEvent } from '../checker/history/event.js';
 import { prng } from '../checker/history/generate.js';
-import { latencySvg, rateSvg } from './plots.js';
+import { latencySvg, percentilesSvg, rateSvg } from './plots.js';
 
 const S = 1e9;
 const nemesis = (timeS: number, f: string): HistoryEvent => ({
@@ -222,5 +222,31 @@ describe('plot legends', () => {
       expect(legendOf(svg)).toEqual([]);
       expect(wellFormed(svg)).toBe(true);
     }
+  });
+});
+
+describe('latency percentiles over time', () => {
+  it('draw p50, p90, p99 and max of the ok ops over time, a gap where none completed, sized to the page', () => {
+    // Seconds 0-2: ops of 1..100 ms; seconds 2-3: only a failure; seconds 3-5: 10 ms each.
+    const ops: ClientOp[] = [];
+    for (let i = 0; i < 200; i++) ops.push(op(i * 1e7, (i % 100) + 1, 'ok'));
+    ops.push(op(2.5 * S, 5, 'fail'));
+    for (let i = 0; i < 20; i++) ops.push(op(3 * S + i * 1e8, 10, 'ok'));
+    const events = [nemesis(1.2, 'kill'), nemesis(1.8, 'start'), nemesis(5, 'x')];
+    const svg = percentilesSvg('t', ops, events);
+    expect(wellFormed(svg)).toBe(true);
+    expect(svg).toMatch(/^<svg [^>]*viewBox="0 0 900 320" width="100%"/);
+    expect(legendOf(svg)).toEqual(['p50', 'p90', 'p99', 'max', 'kill']);
+    const runs = (q: string) =>
+      [...svg.matchAll(new RegExp(`class="q-${q}"[^>]*points="([^"]+)"`, 'g'))].map((m) =>
+        m[1]!.split(' ').map((p) => Number(p.split(',')[1])),
+      );
+    // Each line in two runs, broken where no op completed ok (20 buckets of 0.25 s).
+    for (const q of ['p50', 'p90', 'p99', 'max']) {
+      expect(runs(q).map((r) => r.length)).toEqual([8, 8]);
+    }
+    // Slow tails above the median (a smaller y) before the gap; flat 10 ms after it.
+    for (const [k, y] of runs('p99')[0]!.entries()) expect(y).toBeLessThan(runs('p50')[0]![k]!);
+    expect(new Set([...runs('p50')[1]!, ...runs('max')[1]!]).size).toBe(1);
   });
 });

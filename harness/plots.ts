@@ -5,7 +5,7 @@ import { HEAL_ALL_KIND, leaderEvents, nemesisIntervals } from '../checker/timeli
 import { BUILTIN_FAULT_STYLES } from '../nemesis/kinds/index.js';
 
 /**
- * `latency.svg` and `rate.svg` for a results folder: plain SVG, no dependencies. Latency is a
+ * `latency.svg`, `latency-percentiles.svg` and `rate.svg` for a results folder: plain SVG, no dependencies. Latency is a
  * scatter of the completed ops (x: invoke time, y: latency on a log scale), rate is completions
  * per second by outcome; both shade the nemesis intervals, as Jepsen's plots do, and mark the
  * final heal, and, when the history has leader events (harness/run/observe-leader.ts), each
@@ -35,6 +35,14 @@ const MAX_BUCKETS = Math.floor(PW / 2);
 
 const TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600];
 
+/** A line or a set of dots the legend names. */
+interface Series {
+  label: string;
+  colour: string;
+}
+const outcomeSeries = (outcomes: readonly Outcome[]): Series[] =>
+  outcomes.map((o) => ({ label: o, colour: COLORS[o] }));
+
 const isOutcome = (t: string): t is Outcome => t === 'ok' || t === 'fail' || t === 'info';
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -44,7 +52,7 @@ function frame(
   body: string,
   yAxis: string,
   events: readonly HistoryEvent[],
-  outcomes: readonly Outcome[],
+  series: readonly Series[],
   faultStyles: readonly FaultStyle[],
 ): string {
   const style = new Map(faultStyles.map((s) => [s.kind, s]));
@@ -93,7 +101,7 @@ function frame(
   };
   const box = (fill: string) => (y: number) =>
     `<rect x="${W - M.right + 12}" y="${y}" width="10" height="10" fill="${fill}"/>`;
-  for (const o of outcomes) entry(o, box(COLORS[o]));
+  for (const o of series) entry(o.label, box(o.colour));
   for (const k of kinds) entry(style.get(k)?.label ?? k, box(esc(fillOf(k))));
   if (heals.length > 0) {
     entry(
@@ -110,7 +118,8 @@ function frame(
     );
   }
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">` +
+    // Sized by the page: as wide as its container, the height following the aspect ratio.
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" preserveAspectRatio="xMidYMid meet" font-family="sans-serif">` +
     `<text x="${M.left}" y="14" font-size="13">${esc(title)}</text>${shades.join('')}` +
     `<line x1="${M.left}" y1="${H - M.bottom}" x2="${W - M.right}" y2="${H - M.bottom}" stroke="#444"/>` +
     `<line x1="${M.left}" y1="${M.top}" x2="${M.left}" y2="${H - M.bottom}" stroke="#444"/>` +
@@ -201,7 +210,7 @@ export function latencySvg(
     dots.join(''),
     yTicks.join(''),
     events,
-    outcomes,
+    outcomeSeries(outcomes),
     faultStyles,
   );
 }
@@ -252,5 +261,94 @@ export function rateSvg(
     .join('');
   const unit = bucketS > 1.5 ? `ops/s (mean over ${bucketS.toFixed(1)} s)` : 'ops/s';
   const label = `<text x="12" y="${M.top + PH / 2}" font-size="11" transform="rotate(-90 12 ${M.top + PH / 2})">${unit}</text>`;
-  return frame(`${title}: throughput`, endS, lines, yTicks + label, events, outcomes, faultStyles);
+  return frame(
+    `${title}: throughput`,
+    endS,
+    lines,
+    yTicks + label,
+    events,
+    outcomeSeries(outcomes),
+    faultStyles,
+  );
+}
+
+/** Percentile lines of the latency plot over time, and their colours. */
+const PERCENTILES = [
+  { q: 0.5, label: 'p50', colour: '#2a9d55' },
+  { q: 0.9, label: 'p90', colour: '#3f78c0' },
+  { q: 0.99, label: 'p99', colour: '#d1495b' },
+  { q: 1, label: 'max', colour: '#555555' },
+] as const;
+
+/**
+ * Latency percentiles over time: p50, p90, p99 and the maximum of the ok ops invoked in each
+ * bucket (about a second, at most one per two pixels; 20 in a run under 20 s), on a log scale; an empty bucket breaks
+ * the lines, so a stretch with no ok op shows as a gap.
+ */
+export function percentilesSvg(
+  title: string,
+  ops: readonly ClientOp[],
+  events: readonly HistoryEvent[],
+  faultStyles: readonly FaultStyle[] = BUILTIN_FAULT_STYLES,
+): string {
+  const endS = endOf(events);
+  // About a second each; a short run still gets 20 buckets.
+  const buckets = endS < 20 ? 20 : Math.min(MAX_BUCKETS, Math.ceil(endS));
+  const bucketS = endS / buckets;
+  const per: number[][] = Array.from({ length: buckets }, () => []);
+  let maxMs = 10;
+  for (const o of ops) {
+    if (o.status !== 'ok' || o.completion === undefined) continue;
+    const ms = latencyMs(o);
+    maxMs = Math.max(maxMs, ms);
+    per[Math.min(buckets - 1, Math.max(0, Math.floor(o.call / 1e9 / bucketS)))]!.push(ms);
+  }
+  const decades = Math.ceil(Math.log10(maxMs)) + 2;
+  const y = (ms: number) => M.top + PH - ((Math.log10(ms) + 2) / decades) * PH;
+  const sorted = per.map((xs) => Float64Array.from(xs).sort());
+  const lines: string[] = [];
+  const drawn = PERCENTILES.filter(() => sorted.some((xs) => xs.length > 0));
+  // The maximum first (dashed), so that p99, which equals it in a sparse bucket, is seen on top.
+  for (const p of [...drawn].reverse()) {
+    const runs: string[][] = [[]];
+    sorted.forEach((xs, i) => {
+      if (xs.length === 0) {
+        if (runs.at(-1)!.length > 0) runs.push([]);
+        return;
+      }
+      const v = xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(p.q * xs.length) - 1))]!;
+      const mid = (i + 0.5) * bucketS;
+      runs.at(-1)!.push(`${(M.left + (mid / endS) * PW).toFixed(1)},${y(v).toFixed(1)}`);
+    });
+    for (const pts of runs) {
+      if (pts.length === 0) continue;
+      // A lone point still shows, as a short tick.
+      const points =
+        pts.length === 1 ? [pts[0]!, pts[0]!.replace(/^([\d.]+)/, (x) => String(+x + 2))] : pts;
+      lines.push(
+        `<polyline class="q-${p.label}" fill="none" stroke="${p.colour}" stroke-width="1.5"${p.q === 1 ? ' stroke-dasharray="4 2"' : ''} points="${points.join(' ')}"><title>${p.label}</title></polyline>`,
+      );
+    }
+  }
+  const yTicks: string[] = [];
+  for (let d = -2; d < decades - 2; d++) {
+    const ms = 10 ** d;
+    yTicks.push(
+      `<text x="${M.left - 6}" y="${(y(ms) + 4).toFixed(1)}" font-size="11" text-anchor="end">${ms >= 1 ? ms : ms.toFixed(2)}</text>`,
+    );
+  }
+  const unit =
+    bucketS > 1.5 ? `latency (ms, ok ops per ${bucketS.toFixed(1)} s)` : 'latency (ms, ok ops)';
+  yTicks.push(
+    `<text x="12" y="${M.top + PH / 2}" font-size="11" transform="rotate(-90 12 ${M.top + PH / 2})">${unit}</text>`,
+  );
+  return frame(
+    `${title}: latency percentiles`,
+    endS,
+    lines.join(''),
+    yTicks.join(''),
+    events,
+    drawn.map((p) => ({ label: p.label, colour: p.colour })),
+    faultStyles,
+  );
 }

@@ -17,6 +17,8 @@ export const FILES = {
   results: 'results.json',
   timeline: 'timeline.html',
   latency: 'latency.svg',
+  percentiles: 'latency-percentiles.svg',
+  summary: 'summary.json',
   rate: 'rate.svg',
   nodes: 'nodes',
 } as const;

@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { FaultFailover } from '../checker/failover.js';
+import type { ClientOp } from '../checker/history/client-op.js';
+import type { HistoryEvent } from '../checker/history/event.js';
 import type { Results } from '../checker/results.js';
 import {
   anomalySentences,
   availabilityLine,
+  buildRunSummary,
   convergenceLine,
   failoverLine,
+  junitRunError,
+  junitXml,
+  percentiles,
+  runSummarySchema,
 } from './run-summary.js';
+import { parseSpec, resolveSpec } from './spec.js';
 
 const base: Omit<Results, 'checkers'> = {
   faultline: 1,
@@ -169,5 +177,160 @@ describe('run summary', () => {
       expect(line([])).toBeUndefined();
       expect(failoverLine({ ...base, checkers: {} })).toBeUndefined();
     });
+  });
+});
+
+describe('summary.json and JUnit', () => {
+  const spec = resolveSpec(
+    parseSpec({
+      name: 'reg-ci',
+      nodes: 3,
+      workload: { name: 'register', options: { keys: 2 } },
+      nemesis: { faults: ['partition', 'kill'], interval: 2 },
+      timeLimit: 10,
+      settings: { 'sync-limit': 4 },
+    }),
+    () => 42,
+  );
+  const ev = (time: number, process: number | string, type: string, f: string, value?: unknown) =>
+    ({
+      index: 0,
+      time,
+      process,
+      type,
+      f,
+      ...(value !== undefined ? { value } : {}),
+    }) as HistoryEvent;
+  const events = [
+    ev(0, 0, 'invoke', 'write', 1),
+    ev(1e9, 'nemesis', 'info', 'partition-start'),
+    ev(2e6, 0, 'ok', 'write', 1),
+    ev(3e9, 'nemesis', 'info', 'partition-stop'),
+    ev(4e9, 'nemesis', 'info', 'kill'),
+    ev(5e9, 'nemesis', 'info', 'start'),
+    ev(9e9, 'nemesis', 'info', 'heal-all-start'),
+    ev(10e9, 'nemesis', 'info', 'heal-all-stop'),
+  ];
+  const ops: ClientOp[] = [];
+  for (let i = 0; i < 100; i++) {
+    const call = i * 1e8;
+    const ms = i + 1;
+    const status = i % 10 === 9 ? 'fail' : 'ok';
+    ops.push({
+      process: i % 5,
+      f: 'read',
+      status,
+      invoke: ev(call, i % 5, 'invoke', 'read'),
+      completion: ev(call + ms * 1e6, i % 5, status, 'read'),
+      call,
+      return: call + ms * 1e6,
+    });
+  }
+  const invalid: Results = {
+    ...base,
+    run: {
+      status: 'complete',
+      verdict: 'invalid',
+      reasons: ['the linearizability checker found an anomaly'],
+    },
+    checkers: {
+      linearizability: {
+        checker: 'linearizability',
+        valid: false,
+        model: 'kv',
+        partitioned: true,
+        decideAll: false,
+        operations: 10,
+        elapsedMs: 1,
+        partitions: [
+          {
+            key: 'r1',
+            valid: false,
+            operations: 6,
+            elapsedMs: 0,
+            evidence: {
+              linearized: 3,
+              stateAfter: '{"r1": 2}',
+              stuck: [{ index: 12, process: 3, description: 'r1: read → <1> & "x"' }],
+              longestPrefixes: 1,
+            },
+          },
+        ],
+      },
+      stats: { valid: true },
+    },
+  };
+
+  it('sums a run up: counts, percentiles, faults that happened, the command to reproduce it', () => {
+    const s = buildRunSummary({
+      spec,
+      results: invalid,
+      ops,
+      events,
+      startedAt: '2026-01-01T00:00:00.000Z',
+    });
+    expect(runSummarySchema.parse(JSON.parse(JSON.stringify(s)))).toEqual(s);
+    expect(s).toMatchObject({
+      name: 'reg-ci',
+      verdict: 'invalid',
+      status: 'complete',
+      seed: 42,
+      faults: ['partition', 'kill'],
+      faultsHappened: { partition: 1, kill: 1 },
+      ops: { total: 100, ok: 90, fail: 10, info: 0, pending: 0 },
+      durationS: 10,
+      throughput: 9,
+    });
+    // ok latencies are 1..100 ms but for every tenth (fail): 90 values.
+    expect(s.latencyMs.p50).toBe(49); // the 45th of 90: nearest rank
+    expect(s.latencyMs.max).toBe(99);
+    expect(s.checkers.map((c) => [c.name, c.valid, c.anomalies.length])).toEqual([
+      ['linearizability', false, 1],
+      ['stats', true, 0],
+    ]);
+    expect(s.reproduce).toBe(
+      'faultline run --name reg-ci --system leaderless --backend local --nodes 3 --workload register --workload-opt keys=2 --nemesis partition,kill --nemesis-interval 2 --nemesis-targets one,minority --concurrency 10 --rate 200 --time-limit 10 --recovery 5 --op-timeout 5 --system-opt sync-limit=4 --min-ok-ops 10 --min-ok-ops-per-key 1 --seed 42',
+    );
+    expect(percentiles([])).toEqual({ p50: null, p90: null, p99: null, max: null });
+  });
+
+  it('JUnit: a test case per checker, the failure naming the anomaly, escaped', () => {
+    const s = buildRunSummary({ spec, results: invalid, ops, events });
+    const xml = junitXml(s, '/results/reg-ci/1');
+    expect(xml).toContain('<testsuite name="faultline.reg-ci" tests="3" failures="1" errors="0"');
+    expect(xml).toMatch(
+      /<testcase classname="faultline.reg-ci" name="linearizability" time="0.001">\s*<failure type="anomaly" message="key r1 is not linearizable: after 3 of its 6 operations \(state \{&quot;r1&quot;: 2\}\), none of these can come next: r1: read → &lt;1&gt; &amp; &quot;x&quot;/,
+    );
+    expect(xml).toContain(
+      '<testcase classname="faultline.reg-ci" name="stats" time="0.000"></testcase>',
+    );
+    expect(xml).toContain('reproduce: faultline run --name reg-ci');
+    expect(xml).not.toMatch(/<1>/);
+
+    const unknown: Results = {
+      ...base,
+      valid: 'unknown',
+      run: {
+        status: 'aborted',
+        verdict: 'unknown',
+        reasons: ['the run was stopped early <Ctrl-C>'],
+      },
+      checkers: {
+        linearizability: {
+          ...invalid.checkers.linearizability!,
+          valid: 'unknown',
+          partitions: [],
+        } as unknown as NonNullable<Results['checkers']['linearizability']>,
+        stats: { valid: true },
+      },
+    };
+    const u = junitXml(buildRunSummary({ spec, results: unknown, ops, events }));
+    expect(u).toContain('failures="0" errors="2"');
+    expect(u).toContain(
+      '<error type="aborted" message="the run was stopped early &lt;Ctrl-C&gt;">',
+    );
+    expect(junitRunError('x', 'the cluster did not come up\nn1: exit 1')).toContain(
+      '<error type="error" message="the cluster did not come up">the cluster did not come up\nn1: exit 1</error>',
+    );
   });
 });

@@ -45,6 +45,10 @@ if (built) {
   step('redis', 'sh', ['scripts/ensure-redis.sh']);
   // And ZooKeeper 3.8 with OpenJDK 17 (its jlink trims the runtime), for `zookeeper`.
   step('zookeeper', 'sh', ['scripts/ensure-zookeeper.sh']);
+  // Debian's Chromium, which the browser tests of the timeline and `faultline serve` drive.
+  step('chromium', 'sh', ['scripts/ensure-chromium.sh']);
+  // The ssh backend's tests make sshd hosts in network namespaces: install openssh-server etc. when absent (as root).
+  step('ssh testbed tools', 'sh', ['scripts/ssh-testbed.sh', 'ensure']);
   const report = join(outDir, 'vitest.json');
   // Counted from scripts/vitest-outcomes.mjs's records, not from the JSON report: there a test
   // whose beforeAll threw is merely "skipped" (scripts/count-results.mjs says what counts how).

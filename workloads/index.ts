@@ -4,6 +4,7 @@ import { eventualKv } from './eventual-kv/index.js';
 import { kv } from './kv/index.js';
 import { register } from './register/index.js';
 import { set } from './set/index.js';
+import { listAppend, rwRegister } from './txn/workloads.js';
 
 export type {
   CheckerOutput,
@@ -72,5 +73,7 @@ export const WORKLOADS: ReadonlyMap<string, RegisteredWorkload> = new Map(
     registerWorkload(eventualKv),
     registerWorkload(set),
     registerWorkload(counter),
+    registerWorkload(listAppend),
+    registerWorkload(rwRegister),
   ].map((w) => [w.name, w]),
 );

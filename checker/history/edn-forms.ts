@@ -1,13 +1,11 @@
 /**
  * Finds where each top-level EDN form (and each element of a top-level vector or list) starts
- * and ends, with its line, so that every op map can be parsed on its own by `edn-data` and an
- * error can name its line. `edn-data` itself is lenient (an unclosed `[` or a map with a key
- * and no value parse without complaint), so this scan is also where unbalanced brackets,
- * unterminated strings and odd maps are caught.
+ * and ends, with its line, so that every op map can be parsed on its own (./edn-read.ts) and an
+ * error can name its line. This scan is where unbalanced brackets, unterminated strings and odd
+ * maps are caught, before any value is read.
  */
-import { parseEDNString } from 'edn-data';
+import { readEdnValue } from './edn-read.js';
 import { HistoryError } from './errors.js';
-import { mayHoldUnsafeInteger } from './json.js';
 
 export interface EdnForm {
   /** Source text of the form. */
@@ -159,78 +157,10 @@ export function scanEdn(text: string, file: string, firstLine = 1): EdnScan {
   return fail(last.line, `"${last.opener}" opened here is never closed`);
 }
 
-/**
- * Turns what edn-data returns into plain data: no Dates, non-finite numbers or undefined; a
- * bigint only for an integer beyond 2^53 (as ./json.ts reads JSON). Arrays and objects are
- * fresh from the parser, so they are fixed in place.
- */
-export function toPlainData(v: unknown): unknown {
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'object') {
-    if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
-    if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v;
-    return v;
-  }
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = toPlainData(v[i]);
-    return v;
-  }
-  if (v instanceof Date) return v.toISOString();
-  const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) o[k] = toPlainData(o[k]);
-  return o;
-}
-
-const PARSE_OPTIONS = {
-  mapAs: 'object',
-  keywordAs: 'string',
-  symbolAs: 'string',
-  charAs: 'string',
-  listAs: 'array',
-  setAs: 'array',
-} as const;
-
-const INTEGER = /^[-+]?(?:0|[1-9]\d*)$/;
-
-/**
- * edn-data reads an integer with parseInt, which rounds beyond 2^53; an integer with an `N`
- * suffix it reads as a bigint. So each unsafe integer atom of the form gets an `N` (strings,
- * comments and character literals are skipped, not being atoms).
- */
-export function markBigIntegers(form: string): string {
-  if (!mayHoldUnsafeInteger(form)) return form;
-  let out = '';
-  let from = 0;
-  let i = 0;
-  while (i < form.length) {
-    const c = form[i]!;
-    if (c === '"') {
-      for (i++; i < form.length && form[i] !== '"'; i++) if (form[i] === '\\') i++;
-      i++;
-    } else if (c === ';') {
-      while (i < form.length && form[i] !== '\n') i++;
-    } else if (c.charCodeAt(0) < 128 && DELIMITER[c.charCodeAt(0)] === 1) {
-      i++;
-    } else {
-      const start = i;
-      i += c === '\\' ? 2 : 1;
-      for (let code = form.charCodeAt(i); i < form.length; code = form.charCodeAt(++i)) {
-        if (code < 128 && DELIMITER[code] === 1) break;
-      }
-      const atom = form.slice(start, i);
-      if (INTEGER.test(atom) && !Number.isSafeInteger(Number(atom))) {
-        out += `${form.slice(from, i)}N`;
-        from = i;
-      }
-    }
-  }
-  return out + form.slice(from);
-}
-
 /** Parses one balanced EDN form into plain data (keywords → strings, nil → null, lists → arrays). */
 export function parseEdnForm(form: string, file: string, line: number): unknown {
   try {
-    return toPlainData(parseEDNString(markBigIntegers(form), PARSE_OPTIONS));
+    return readEdnValue(form);
   } catch (e) {
     throw new HistoryError({ file, line }, `invalid EDN (${(e as Error).message})`);
   }

@@ -7,10 +7,25 @@
 
 import { opFromForm } from './edn.js';
 import { scanEdn } from './edn-forms.js';
+import { linesAt, readOpMaps } from './edn-read.js';
 import { excerpt, HistoryError, type HistoryWarning, historyWarning } from './errors.js';
-import { eventsFromSourceOps, type ImportedHistory, type SourceOp } from './imported.js';
+import {
+  eventsFromOpMaps,
+  eventsFromSourceOps,
+  type ImportedHistory,
+  type SourceOp,
+} from './imported.js';
 
+/** Read in one pass (./edn-read.ts), or, when that finds anything amiss, line by line. */
 export function parseEdnLinesHistory(text: string, file: string): ImportedHistory {
+  const fast = readOpMaps(text, true);
+  if (fast !== undefined)
+    return eventsFromOpMaps(fast.maps, fast.times, linesAt(text, fast.starts), file);
+  return parseEdnLinesByLine(text, file);
+}
+
+/** Each line on its own: what is wrong with a line is named with its number. */
+export function parseEdnLinesByLine(text: string, file: string): ImportedHistory {
   const lines = text.split('\n');
   const cleanEnd = text.endsWith('\n');
   const warnings: HistoryWarning[] = [];

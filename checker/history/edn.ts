@@ -2,13 +2,19 @@
  * Jepsen `history.edn`: a vector (or list) of op maps, or op maps one after another (one per
  * line, or spread over several lines); `;` comments; extra keys such as `:error` are kept.
  * `{:process 0, :type :invoke, :f :cas, :value [1 2]}` → `{process: 0, type: 'invoke', f: 'cas',
- * value: [1, 2]}`; `:process :nemesis` → `"nemesis"`. Parsing is edn-data's; ./edn-forms.ts
+ * value: [1, 2]}`; `:process :nemesis` → `"nemesis"`. Values are read by ./edn-read.ts; ./edn-forms.ts
  * finds each op's line.
  */
 
 import { type EdnForm, parseEdnForm, scanEdn } from './edn-forms.js';
+import { linesAt, readOpMaps } from './edn-read.js';
 import { excerpt, HistoryError, type HistoryWarning, historyWarning } from './errors.js';
-import { eventsFromSourceOps, type ImportedHistory, type SourceOp } from './imported.js';
+import {
+  eventsFromOpMaps,
+  eventsFromSourceOps,
+  type ImportedHistory,
+  type SourceOp,
+} from './imported.js';
 
 function isMap(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -35,7 +41,19 @@ export function opFromForm(form: EdnForm, file: string): SourceOp {
   );
 }
 
+/**
+ * A Jepsen history read in one pass (./edn-read.ts's readOpMaps), or, when that finds anything
+ * amiss, form by form, which words the problem and names its line.
+ */
 export function parseEdnHistory(text: string, file: string): ImportedHistory {
+  const fast = readOpMaps(text, false);
+  if (fast !== undefined)
+    return eventsFromOpMaps(fast.maps, fast.times, linesAt(text, fast.starts), file);
+  return parseEdnHistoryByForm(text, file);
+}
+
+/** The history read form by form: each op located by a scan first, then read on its own. */
+export function parseEdnHistoryByForm(text: string, file: string): ImportedHistory {
   const scan = scanEdn(text, file);
   const warnings: HistoryWarning[] = [];
   const first = scan.top[0];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OP_TYPES } from './event-kinds.js';
 
 /**
  * One line of `history.jsonl` (see DESIGN.md, "History format").
@@ -13,14 +14,16 @@ import { z } from 'zod';
  * `process: "observer"` and `type: "info"`. Neither is a client: they are never paired into
  * operations, and may log any sequence of events.
  */
-export const OP_TYPES = ['invoke', 'ok', 'fail', 'info'] as const;
-export type OpType = (typeof OP_TYPES)[number];
-
-export const NEMESIS = 'nemesis';
-/** The process of the harness's observations of the cluster (leader changes). */
-export const OBSERVER = 'observer';
-/** Processes that are not clients: their events are not operations. */
-export const NON_CLIENT_PROCESSES: ReadonlySet<string> = new Set([NEMESIS, OBSERVER]);
+export {
+  isClientEvent,
+  isNemesisEvent,
+  isObserverEvent,
+  NEMESIS,
+  NON_CLIENT_PROCESSES,
+  OBSERVER,
+  OP_TYPES,
+  type OpType,
+} from './event-kinds.js';
 
 export const processSchema = z.union([z.number().int().nonnegative(), z.string().min(1)]);
 export type ProcessId = z.infer<typeof processSchema>;
@@ -52,18 +55,3 @@ export const historyEventSchema = z
   .loose();
 
 export type HistoryEvent = z.infer<typeof historyEventSchema>;
-
-/** True for events recorded by the nemesis rather than a client. */
-export function isNemesisEvent(e: Pick<HistoryEvent, 'process'>): boolean {
-  return e.process === NEMESIS;
-}
-
-/** True for events the harness recorded of what it observed of the cluster (leader changes). */
-export function isObserverEvent(e: Pick<HistoryEvent, 'process'>): boolean {
-  return e.process === OBSERVER;
-}
-
-/** True for events of a client process (not the nemesis, not an observer). */
-export function isClientEvent(e: Pick<HistoryEvent, 'process'>): boolean {
-  return typeof e.process === 'number' || !NON_CLIENT_PROCESSES.has(e.process);
-}

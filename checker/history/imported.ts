@@ -35,26 +35,31 @@ function timeOf(fields: Record<string, unknown>): unknown {
   return typeof t === 'bigint' ? Number(t) : t;
 }
 
-function sourceTimes(ops: readonly SourceOp[], file: string, warnings: HistoryWarning[]) {
+function sourceTimes(
+  times: readonly unknown[],
+  lines: readonly number[],
+  file: string,
+  warnings: HistoryWarning[],
+) {
   let withTime = 0;
   let backwards: { line: number; time: number; previous: number; previousLine: number } | undefined;
   let previous = Number.NEGATIVE_INFINITY;
   let previousLine = 0;
-  for (const op of ops) {
-    const t = timeOf(op.fields);
+  for (let k = 0; k < times.length; k++) {
+    const t = times[k];
     if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) continue;
     withTime += 1;
     if (t < previous && backwards === undefined)
-      backwards = { line: op.line, time: t, previous, previousLine };
+      backwards = { line: lines[k]!, time: t, previous, previousLine };
     previous = t;
-    previousLine = op.line;
+    previousLine = lines[k]!;
   }
   if (withTime === 0) return false;
-  if (withTime < ops.length) {
+  if (withTime < times.length) {
     warnings.push(
       historyWarning(
         { file },
-        `only ${withTime} of ${ops.length} ops carry a :time; times are taken from the file order instead (the source's kept as sourceTime)`,
+        `only ${withTime} of ${times.length} ops carry a :time; times are taken from the file order instead (the source's kept as sourceTime)`,
       ),
     );
     return false;
@@ -76,21 +81,50 @@ export function eventsFromSourceOps(
   file: string,
   warnings: HistoryWarning[] = [],
 ): ImportedHistory {
-  const useSourceTimes = sourceTimes(ops, file, warnings);
-  const events: HistoryEvent[] = [];
-  const lines: number[] = [];
+  const lines = ops.map((op) => op.line);
+  const times = ops.map((op) => timeOf(op.fields));
+  // The event's fields in order: index, time, then the source's others as they came.
+  const events = ops.map(({ fields }) => {
+    const event: Record<string, unknown> = { index: 0, time: 0 };
+    for (const k in fields) {
+      if (k !== 'index' && k !== 'time' && Object.hasOwn(fields, k)) {
+        if (k === '__proto__') {
+          Object.defineProperty(event, k, {
+            value: fields[k],
+            writable: true,
+            enumerable: true,
+            configurable: true,
+          });
+        } else event[k] = fields[k];
+      }
+    }
+    return event;
+  });
+  return eventsFromOpMaps(events, times, lines, file, warnings);
+}
+
+/**
+ * As `eventsFromSourceOps`, from op maps already laid out as events (`index` and `time` first,
+ * then the source's other fields as they came; the source's own index and time left out) and
+ * each op's source `:time` beside them. Fills in `index`, `time` (and `sourceTime`) in place.
+ */
+export function eventsFromOpMaps(
+  ops: Record<string, unknown>[],
+  sourceTime: readonly unknown[],
+  lines: number[],
+  file: string,
+  warnings: HistoryWarning[] = [],
+): ImportedHistory {
+  const times = sourceTime.map((t) => (typeof t === 'bigint' ? Number(t) : t));
+  const useSourceTimes = sourceTimes(times, lines, file, warnings);
+  const events: HistoryEvent[] = new Array(ops.length);
   for (let index = 0; index < ops.length; index++) {
-    const { line, fields } = ops[index]!;
-    const { index: _sourceIndex, time: _time, ...rest } = fields;
-    const time = timeOf(fields);
-    const candidate: Record<string, unknown> = {
-      index,
-      time: useSourceTimes ? time : index,
-      ...rest,
-    };
-    if (!useSourceTimes && time !== undefined) candidate.sourceTime = time;
-    events.push(parseHistoryEvent(candidate, { file, line }));
-    lines.push(line);
+    const event = ops[index]!;
+    const time = times[index];
+    event.index = index;
+    event.time = useSourceTimes ? time : index;
+    if (!useSourceTimes && time !== undefined) event.sourceTime = time;
+    events[index] = parseHistoryEvent(event, { file, line: lines[index]! });
   }
   return { events, lines, warnings };
 }

@@ -7,6 +7,7 @@ export {
   type HistoryFormat,
   type HistoryFormatOption,
   historyFormatOptionSchema,
+  isHistoryFormatOption,
 } from './detect.js';
 export { parseEdnHistory } from './edn.js';
 export { parseEdnLinesHistory } from './edn-lines.js';

@@ -12,6 +12,7 @@
  */
 
 import { parseEdnForm, scanEdn } from './edn-forms.js';
+import { EdnReader } from './edn-read.js';
 import { excerpt, HistoryError, type HistoryWarning, historyWarning } from './errors.js';
 import { eventsFromSourceOps, type ImportedHistory, type SourceOp } from './imported.js';
 
@@ -29,7 +30,8 @@ type Layout = 'tabs' | 'spaces';
 
 /** How the text after `jepsen.util - ` lays out an op, or undefined when it is not an op. */
 function layoutOf(rest: string): Layout | undefined {
-  if (rest.split('\t').length >= 3) return 'tabs';
+  const tab = rest.indexOf('\t');
+  if (tab >= 0 && rest.indexOf('\t', tab + 1) >= 0) return 'tabs';
   return SPACED.test(rest.trim()) ? 'spaces' : undefined;
 }
 
@@ -82,6 +84,14 @@ function ednForms(text: string, file: string, line: number, field: string) {
 }
 
 function parseValue(text: string, file: string, line: number, field: string): unknown {
+  // Most values (nil, an integer, [1 4]) read in one go; anything else the scan below words.
+  try {
+    const reader = new EdnReader(text);
+    const value = reader.next();
+    if (value !== undefined && Number.isNaN(reader.skipDiscarded())) return value;
+  } catch {
+    // worded below
+  }
   const forms = ednForms(text, file, line, field);
   if (forms.length !== 1) {
     throw new HistoryError({ file, line, field }, `expected one EDN value, got ${excerpt(text)}`);
@@ -143,7 +153,7 @@ export function parseJepsenLogHistory(text: string, file: string): ImportedHisto
   const warnings: HistoryWarning[] = [];
   const ops: SourceOp[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.replace(/\r$/, '');
+    const raw = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
     const m = OP_LINE.exec(raw);
     const layout = m === null ? undefined : layoutOf(m[1]!);
     if (layout === undefined) continue;

@@ -104,6 +104,67 @@ function parseLines(text: string, firstLine: number, file: string, out: JsonlBat
   return count;
 }
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * Splits a JSONL history's bytes, as they are read, into complete lines and parses them. A
+ * chunk is cut at its last newline byte (which UTF-8 never uses inside a character), so each
+ * piece decodes on its own, with no decoder state and no joining of strings.
+ */
+export class JsonlChunks {
+  private rest: Buffer | undefined;
+  private lineNo = 0;
+  private first = true;
+
+  constructor(
+    private readonly file: string,
+    private readonly options: JsonlReadOptions = {},
+  ) {}
+
+  /** The events of the lines that `chunk` completes (undefined: none). */
+  push(chunk: Buffer): JsonlBatch | undefined {
+    let bytes = this.rest === undefined ? chunk : Buffer.concat([this.rest, chunk]);
+    if (this.first) {
+      if (bytes.length < BOM.length && BOM.subarray(0, bytes.length).equals(bytes)) {
+        this.rest = bytes;
+        return undefined;
+      }
+      this.first = false;
+      // A byte-order mark is not part of the first line.
+      if (bytes.subarray(0, BOM.length).equals(BOM)) bytes = bytes.subarray(BOM.length);
+    }
+    const cut = bytes.lastIndexOf(10);
+    if (cut < 0) {
+      this.rest = bytes;
+      return undefined;
+    }
+    this.rest = cut + 1 < bytes.length ? bytes.subarray(cut + 1) : undefined;
+    const batch: JsonlBatch = { events: [], lines: [] };
+    this.lineNo += parseLines(bytes.toString('utf8', 0, cut), this.lineNo, this.file, batch);
+    return batch.events.length > 0 ? batch : undefined;
+  }
+
+  /** The event of a last line written without a newline; a warning if it was cut short. */
+  finish(): JsonlBatch | undefined {
+    const lineNo = this.lineNo + 1;
+    let rest = this.rest?.toString('utf8') ?? '';
+    if (this.first && rest.startsWith('\uFEFF')) rest = rest.slice(1);
+    this.rest = undefined;
+    const body = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+    if (body.trim() === '') return undefined;
+    if (isTruncatedJson(body)) {
+      this.options.onWarning?.(
+        historyWarning(
+          { file: this.file, line: lineNo },
+          'the last line is incomplete (no newline, not valid JSON: a crash mid-write?); ignored',
+        ),
+      );
+      return undefined;
+    }
+    return { events: [parseLine(body, this.file, lineNo)], lines: [lineNo] };
+  }
+}
+
 /**
  * The events of a JSONL history in batches (one per chunk read). The file is split into lines
  * here rather than by node:readline: with a million lines the per-line callbacks and awaits
@@ -114,38 +175,14 @@ export async function* readJsonlBatches(
   file: string,
   options: JsonlReadOptions = {},
 ): AsyncGenerator<JsonlBatch, void, undefined> {
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  let rest = '';
-  let lineNo = 0;
-  let first = true;
-  for await (const chunk of stream as AsyncIterable<string>) {
-    // A byte-order mark is not part of the first line.
-    const text = first && chunk.startsWith('\uFEFF') ? chunk.slice(1) : rest + chunk;
-    first = false;
-    const cut = text.lastIndexOf('\n');
-    if (cut < 0) {
-      rest = text;
-      continue;
-    }
-    rest = text.slice(cut + 1);
-    const batch: JsonlBatch = { events: [], lines: [] };
-    lineNo += parseLines(text.slice(0, cut), lineNo, file, batch);
-    if (batch.events.length > 0) yield batch;
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  const chunks = new JsonlChunks(file, options);
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const batch = chunks.push(chunk);
+    if (batch !== undefined) yield batch;
   }
-  // What follows the last newline: a last line written without one, or cut short by a crash.
-  lineNo += 1;
-  const body = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
-  if (body.trim() === '') return;
-  if (isTruncatedJson(body)) {
-    options.onWarning?.(
-      historyWarning(
-        { file, line: lineNo },
-        'the last line is incomplete (no newline, not valid JSON: a crash mid-write?); ignored',
-      ),
-    );
-    return;
-  }
-  yield { events: [parseLine(body, file, lineNo)], lines: [lineNo] };
+  const last = chunks.finish();
+  if (last !== undefined) yield last;
 }
 
 /**
@@ -178,21 +215,60 @@ export async function readJsonlHistory(
   file: string,
   options: JsonlHistoryOptions = {},
 ): Promise<JsonlHistory> {
-  const warnings: HistoryWarning[] = [];
-  const events: HistoryEvent[] = [];
-  const checker =
-    options.wellFormed === false
-      ? undefined
-      : new WellFormedChecker({ file, retiredProcesses: options.retiredProcesses ?? 'error' });
-  for await (const batch of readJsonlBatches(file, { onWarning: (w) => warnings.push(w) })) {
+  const reader = new JsonlHistoryReader(file, options);
+  for await (const chunk of createReadStream(file, {
+    highWaterMark: 1 << 20,
+  }) as AsyncIterable<Buffer>) {
+    reader.push(chunk);
+  }
+  return reader.finish();
+}
+
+/** As `readJsonlHistory`, from the file's bytes already read. */
+export function parseJsonlHistory(
+  bytes: Buffer,
+  file: string,
+  options: JsonlHistoryOptions = {},
+): JsonlHistory {
+  const reader = new JsonlHistoryReader(file, options);
+  // In pieces, so that each JSON.parse stays about as large as when streaming.
+  for (let at = 0; at < bytes.length; at += 1 << 20)
+    reader.push(bytes.subarray(at, at + (1 << 20)));
+  return reader.finish();
+}
+
+class JsonlHistoryReader {
+  private readonly warnings: HistoryWarning[] = [];
+  private readonly events: HistoryEvent[] = [];
+  private readonly checker: WellFormedChecker | undefined;
+  private readonly chunks: JsonlChunks;
+
+  constructor(file: string, options: JsonlHistoryOptions) {
+    this.checker =
+      options.wellFormed === false
+        ? undefined
+        : new WellFormedChecker({ file, retiredProcesses: options.retiredProcesses ?? 'error' });
+    this.chunks = new JsonlChunks(file, { onWarning: (w) => this.warnings.push(w) });
+  }
+
+  push(chunk: Buffer): void {
+    this.add(this.chunks.push(chunk));
+  }
+
+  private add(batch: JsonlBatch | undefined): void {
+    if (batch === undefined) return;
     for (let i = 0; i < batch.events.length; i++) {
       const event = batch.events[i]!;
-      checker?.add(event, batch.lines[i]);
-      events.push(event);
+      this.checker?.add(event, batch.lines[i]);
+      this.events.push(event);
     }
   }
-  if (checker !== undefined) warnings.push(...checker.finish());
-  return { events, warnings };
+
+  finish(): JsonlHistory {
+    this.add(this.chunks.finish());
+    if (this.checker !== undefined) this.warnings.push(...this.checker.finish());
+    return { events: this.events, warnings: this.warnings };
+  }
 }
 
 export interface JsonlWriterOptions {

@@ -4,7 +4,8 @@
  * (./well-formed.ts); pairing a malformed one throws.
  */
 import type { ClientOp } from './client-op.js';
-import { type HistoryEvent, isClientEvent, isNemesisEvent, type ProcessId } from './event.js';
+import type { HistoryEvent, ProcessId } from './event.js';
+import { isClientEvent, isNemesisEvent } from './event-kinds.js';
 
 export interface SplitHistory {
   /** Client operations, in invoke order. */

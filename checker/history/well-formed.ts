@@ -16,7 +16,8 @@
  * are exempt from pairing: they may log any sequence of info/invoke events.
  */
 import { HistoryError, type HistoryWarning, historyWarning } from './errors.js';
-import { type HistoryEvent, isClientEvent, OP_TYPES, type ProcessId } from './event.js';
+import type { HistoryEvent, ProcessId } from './event.js';
+import { isClientEvent, OP_TYPES } from './event-kinds.js';
 import { show } from './validate.js';
 
 export type RetiredProcessPolicy = 'error' | 'warn';

@@ -5,6 +5,7 @@ import { assignProcesses, processChoice } from '../testing/histories.js';
 import type { KeyedInput } from '../testing/keyed-register.js';
 import { keyedRegister, keyedRegisterSource } from '../testing/keyed-register.js';
 import { bruteForceLinearizable, isLinearizablePrefix } from '../testing/oracle.js';
+import { checkPartition, partitionOperations, probeForIllegal } from './check.js';
 import {
   checkOperations,
   completeModel,
@@ -402,5 +403,51 @@ describe('maxConcurrency', () => {
     expect(maxConcurrency([op('k', 'write', 1, 0, 5), op('k', 'write', 2, 6, 7)])).toBe(1);
     const open = { ...op('k', 'write', 3, 0, 1), return: Number.POSITIVE_INFINITY };
     expect(maxConcurrency([open, op('k', 'write', 1, 2, 3), op('k', 'write', 2, 4, 5)])).toBe(1);
+  });
+});
+
+describe('probeForIllegal', () => {
+  /** A read of a value no one wrote, before 99 concurrent writes: illegal at the first step. */
+  const plainlyIllegal = (key: string) => [
+    op(key, 'read', 7, 0, 1),
+    ...Array.from({ length: 99 }, (_, i) => op(key, 'write', i + 1, 2, 100, undefined, i + 1)),
+  ];
+  const model = completeModel(register);
+  const budget = { deadline: Number.POSITIVE_INFINITY, maxCacheEntries: 1_000_000, verbose: true };
+
+  it('finds the plainly illegal partition behind one that is slow to refute, checked in full', () => {
+    const parts = partitionOperations(
+      model,
+      [...hardHistory(120, 'a'), ...plainlyIllegal('b')],
+      true,
+    );
+    expect(parts.map((p) => p.key)).toEqual(['a', 'b']);
+    const found = probeForIllegal(model, parts, budget);
+    expect(found.illegal?.key).toBe('b');
+    const full = checkPartition(model, parts[1]!, budget);
+    expect({ ...found.illegal, elapsedMs: 0 }).toEqual({ ...full, elapsedMs: 0 });
+  });
+
+  it('finds nothing in a history whose partitions are legal', () => {
+    const legal = (key: string) => [op(key, 'write', 1, 0, 1), op(key, 'read', 1, 2, 3)];
+    const parts = partitionOperations(model, [...legal('a'), ...legal('b')], true);
+    const probe = probeForIllegal(model, parts, budget);
+    expect(probe.illegal).toBeUndefined();
+    // Both checked in full by the probe: nothing is left to check again.
+    expect([...probe.legal.keys()]).toEqual([0, 1]);
+    expect({ ...probe.legal.get(0), elapsedMs: 0 }).toEqual({
+      ...checkPartition(model, parts[0]!, budget),
+      elapsedMs: 0,
+    });
+  });
+
+  it('spares the parallel check the long search: the illegal partition alone is reported', async () => {
+    const r = await checkOperationsParallel(
+      source,
+      [...hardHistory(120, 'a'), ...plainlyIllegal('b')],
+      { verbose: true, timeoutMs: 60_000 },
+    );
+    expect(r.valid).toBe(false);
+    expect(r.partitions.map((p) => [p.key, p.valid])).toEqual([['b', false]]);
   });
 });

@@ -139,6 +139,8 @@ export interface PartitionBudget {
   verbose: boolean;
   /** Extra stop condition (an abort signal, a cancellation flag shared with other threads). */
   stop?: () => UnknownReason | undefined;
+  /** Steps between polls of the search, less one (see SearchParams.pollMask). */
+  pollMask?: number;
 }
 
 /** Searches one partition and builds its result (with evidence when verbose). */
@@ -163,6 +165,7 @@ export function checkPartition<S, I, O>(
         verbose: budget.verbose,
         maxCacheEntries: budget.maxCacheEntries,
         poll,
+        ...(budget.pollMask !== undefined ? { pollMask: budget.pollMask } : {}),
       });
   const result: PartitionResult<I, O> = {
     key: part.key,
@@ -206,6 +209,7 @@ function longerWithoutPruning<S, I, O>(
     verbose: true,
     maxCacheEntries: Math.min(budget.maxCacheEntries, EVIDENCE_MAX_CACHE_ENTRIES),
     poll: () => poll() ?? (Date.now() > until ? 'timeout' : undefined),
+    ...(budget.pollMask !== undefined ? { pollMask: budget.pollMask } : {}),
   });
   const other = again.longest ?? [];
   return (other[0]?.length ?? -1) > (longest[0]?.length ?? -1) ? other : longest;
@@ -309,6 +313,87 @@ export function checkOperations<S, I, O>(
   if (stop) budget.stop = stop;
   const parts = partitionOperations(complete, ops, options.partition !== false);
   return checkPartitionsInTurn(complete, parts, budget, options.decideAll === true, start);
+}
+
+/**
+ * Time the probe gives the check of each partition in its first round, four times that in each
+ * next one, up to PROBE_MAX_CHECK_MS (steps cost from a microsecond to tens of them with a model's pruning: a count of
+ * steps would not bound it). Processor time, not the clock's: on a busy machine the clock's
+ * would leave every partition undecided.
+ */
+export const PROBE_CHECK_MS = 10;
+export const PROBE_MAX_CHECK_MS = 160;
+/** Time after which the probe starts no more checks. */
+export const PROBE_TOTAL_MS = 300;
+/** Histories of more partitions are not probed: the probes would cost more than they find. */
+export const PROBE_MAX_PARTITIONS = 64;
+
+/** Processor time this process has used, in milliseconds. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+export interface Probe<I, O> {
+  /** An illegal partition, checked in full. */
+  illegal?: PartitionResult<I, O>;
+  /** The partitions the probe checked in full and found legal, by index in `parts`. */
+  legal: Map<number, PartitionResult<I, O>>;
+}
+
+/**
+ * Looking for one illegal partition among several (not deciding all): one partition is often
+ * plainly illegal, and its evidence quick to find, while the check of another, legal or not,
+ * takes long. So each is checked in turn within a short time, then again within longer ones;
+ * the first found illegal in full ends the probe. The legal partitions it checked in full need
+ * no second check. Failing that, a partition seen illegal is checked in full, however long.
+ */
+export function probeForIllegal<S, I, O>(
+  model: CompleteModel<S, I, O>,
+  parts: readonly Partition<I, O>[],
+  budget: PartitionBudget,
+): Probe<I, O> {
+  const legal = new Map<number, PartitionResult<I, O>>();
+  if (parts.length < 2 || parts.length > PROBE_MAX_PARTITIONS) return { legal };
+  const started = cpuMs();
+  // Partitions whose search ended illegal but whose evidence was cut short: tried first in the
+  // next round (their evidence may be nearly done), and the fallback.
+  const illegal = new Set<number>();
+  for (let limit = PROBE_CHECK_MS; limit <= PROBE_MAX_CHECK_MS; limit *= 4) {
+    const rest = [...parts.keys()].filter((i) => !legal.has(i) && !illegal.has(i));
+    const order = [...illegal, ...rest];
+    for (const i of order) {
+      if (cpuMs() - started > PROBE_TOTAL_MS) break;
+      let late = false;
+      const wallFrom = performance.now();
+      let wallAsked = wallFrom;
+      const until = cpuMs() + limit;
+      const r = checkPartition(model, parts[i]!, {
+        ...budget,
+        pollMask: 63,
+        stop: () => {
+          const reason = budget.stop?.();
+          if (reason !== undefined) return reason;
+          // The processor time is a system call: asked only once the clock says the limit may
+          // be up, and then at most once a millisecond.
+          const now = performance.now();
+          if (now - wallFrom <= limit || now - wallAsked < 1) return undefined;
+          wallAsked = now;
+          if (cpuMs() <= until) return undefined;
+          late = true;
+          return 'cancelled';
+        },
+      });
+      if (budget.stop?.() !== undefined) return { legal };
+      // Not cut short: the same result as a check without the probe's limit.
+      if (!late && r.valid === false) return { illegal: r, legal };
+      if (!late && r.valid === true) legal.set(i, r);
+      if (late && r.valid === false) illegal.add(i);
+    }
+  }
+  const [first] = illegal;
+  if (first !== undefined) return { illegal: checkPartition(model, parts[first]!, budget), legal };
+  return { legal };
 }
 
 /** Checks partitions one after another on this thread, stopping at the first illegal one unless deciding all. */

@@ -17,6 +17,7 @@ import {
   DEFAULT_MAX_CACHE_ENTRIES,
   nothingToCheck,
   partitionOperations,
+  probeForIllegal,
   resolveBudget,
 } from './check.js';
 import type { CompleteModel } from './model.js';
@@ -48,6 +49,12 @@ export interface ParallelCheckOptions extends CheckOptions {
  */
 export const AUTO_WORKER_MIN_OPS = 100;
 export const AUTO_WORKER_MIN_CONCURRENCY = 6;
+/**
+ * And the expensive partitions together have this many operations: below it, starting a worker
+ * (a thread, a module graph and the model to load) costs more than it saves (measured on the kv
+ * reference histories, 2,000 operations: three times slower with a worker).
+ */
+export const AUTO_WORKER_MIN_TOTAL_OPS = 10_000;
 
 /**
  * The largest number of operations of `ops` with a finite return in flight at one instant
@@ -130,24 +137,36 @@ function workerScript(): { script: string | URL; evaluate: boolean } {
   return { script: code, evaluate: true };
 }
 
+/** The partitions whose search may be long (see AUTO_WORKER_MIN_OPS): how many, and their operations. */
+function heavyPartitions(parts: readonly Partition<unknown, unknown>[]): {
+  count: number;
+  ops: number;
+} {
+  let count = 0;
+  let ops = 0;
+  for (const p of parts) {
+    if (
+      p.ops.length >= AUTO_WORKER_MIN_OPS &&
+      maxConcurrency(p.ops) >= AUTO_WORKER_MIN_CONCURRENCY
+    ) {
+      count++;
+      ops += p.ops.length;
+    }
+  }
+  return { count, ops };
+}
+
 /** Worker threads to start besides the calling thread, which checks partitions too. */
 function workerCount(
   option: number | 'auto' | undefined,
   parts: readonly Partition<unknown, unknown>[],
+  heavy: { count: number; ops: number },
 ): number {
   if (parts.length < 2) return 0;
   if (option === undefined || option === 'auto') {
     const cores = Math.max(1, availableParallelism());
-    if (cores < 2) return 0;
-    let heavy = 0;
-    for (const p of parts) {
-      if (
-        p.ops.length >= AUTO_WORKER_MIN_OPS &&
-        maxConcurrency(p.ops) >= AUTO_WORKER_MIN_CONCURRENCY
-      )
-        heavy++;
-    }
-    return heavy >= 2 ? Math.min(cores - 1, heavy - 1) : 0;
+    if (cores < 2 || heavy.ops < AUTO_WORKER_MIN_TOTAL_OPS) return 0;
+    return heavy.count >= 2 ? Math.min(cores - 1, heavy.count - 1) : 0;
   }
   return Math.max(0, Math.min(Math.floor(option), parts.length - 1));
 }
@@ -167,14 +186,44 @@ export async function checkOperationsParallel<I, O>(
   if (empty !== undefined) return empty;
   const complete = completeModel((model ?? (await loadModel(source))) as Model<unknown, I, O>);
   const parts = partitionOperations(complete, ops, options.partition !== false);
-  const workers = workerCount(options.workers, parts as Partition<unknown, unknown>[]);
+  const auto = options.workers === undefined || options.workers === 'auto';
+  const heavy =
+    auto && parts.length > 1
+      ? heavyPartitions(parts as Partition<unknown, unknown>[])
+      : { count: 0, ops: 0 };
+  const workers = workerCount(options.workers, parts as Partition<unknown, unknown>[], heavy);
   const budget: PartitionBudget = resolveBudget(options, start);
-  if (workers === 0) {
-    const signal = options.signal;
-    if (signal) budget.stop = () => (signal.aborted ? 'cancelled' : undefined);
-    return checkPartitionsInTurn(complete, parts, budget, options.decideAll === true, start);
+  const signal = options.signal;
+  const onThisThread: PartitionBudget = signal
+    ? { ...budget, stop: () => (signal.aborted ? 'cancelled' : undefined) }
+    : budget;
+  // Where the search of several partitions may be long, and which partition is reported illegal
+  // was never fixed (threads race for it): a short check of each first, which often finds an
+  // illegal one at once, with no thread to start; the legal ones it finishes are not redone.
+  let rest = parts;
+  let probed: PartitionResult<I, O>[] = [];
+  if (heavy.count >= 2 && options.decideAll !== true) {
+    const probe = probeForIllegal(complete, parts, onThisThread);
+    if (probe.illegal?.valid === false) {
+      return { valid: false, partitions: [probe.illegal], elapsedMs: Date.now() - start };
+    }
+    probed = [...probe.legal.values()];
+    rest = parts.filter((_, i) => !probe.legal.has(i));
   }
-  const partitions = await runWithWorkers(source, complete, parts, budget, workers, options);
+  const threads = Math.min(workers, rest.length - 1);
+  const checked =
+    threads <= 0
+      ? checkPartitionsInTurn(complete, rest, onThisThread, options.decideAll === true, start)
+          .partitions
+      : await runWithWorkers(source, complete, rest, budget, threads, options);
+  // In the order of the partitions, as the check of all of them would give.
+  let partitions = checked;
+  if (probed.length > 0) {
+    const position = new Map(parts.map((p, i) => [p.key, i]));
+    partitions = [...probed, ...checked].sort(
+      (a, b) => position.get(a.key)! - position.get(b.key)!,
+    );
+  }
   return {
     valid: combineVerdicts(partitions.map((p) => p.valid)),
     partitions,

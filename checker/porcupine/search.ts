@@ -29,6 +29,8 @@ export interface SearchParams<S, I, O> {
   poll: () => UnknownReason | undefined;
   /** How many longest prefixes to keep in verbose mode. */
   maxLongest?: number;
+  /** Steps between polls, less one, a power of two less one (default 1023). */
+  pollMask?: number;
 }
 
 export interface SearchOutcome {
@@ -103,6 +105,7 @@ function sortedEntries(ops: readonly Operation<unknown, unknown>[]): Int32Array 
 export function searchPartition<S, I, O>(params: SearchParams<S, I, O>): SearchOutcome {
   const { model, ops, verbose, poll } = params;
   const maxLongest = params.maxLongest ?? 8;
+  const pollMask = params.pollMask ?? POLL_EVERY;
   const n = ops.length;
   if (n === 0) return { valid: true, longest: verbose ? [[]] : [], cacheEntries: 0 };
 
@@ -218,7 +221,7 @@ export function searchPartition<S, I, O>(params: SearchParams<S, I, O>): SearchO
       const found = verbose ? [Array.from(stackOp.subarray(0, depth))] : [];
       return { valid: true, longest: found, cacheEntries: cache.size };
     }
-    if ((++iterations & POLL_EVERY) === 0) {
+    if ((++iterations & pollMask) === 0) {
       const reason = poll();
       if (reason !== undefined) {
         if (verbose) snapshot();

@@ -1,5 +1,6 @@
 import type { ClientOp } from '../history/client-op.js';
 import type { FaultStyle } from './fault-events.js';
+import { HEAL_ALL_KIND } from './fault-events.js';
 import type { LeaderSpan } from './leader.js';
 import { leaderSpans } from './leader.js';
 import type { NemesisInterval } from './nemesis.js';
@@ -7,6 +8,8 @@ import { nemesisIntervals } from './nemesis.js';
 import type { TimelineInput, TimelineOptions } from './types.js';
 import type { View, ViewOp } from './view.js';
 import { anomalyView, compact, wholeView } from './view.js';
+import { wholeRunData } from './whole-run.js';
+import { WHOLE_RUN_SCRIPT, WHOLE_RUN_STYLE, wholeRunSection } from './whole-run-page.js';
 
 const DEFAULT_MAX_OPS = 300;
 const DEFAULT_MAX_PARTITIONS = 3;
@@ -33,6 +36,10 @@ const LEADER_COLOURS = [
 ];
 const NO_LEADER = '#bdbdbd';
 const CHAR = 6.1; // average width of a 10px sans-serif character, to fit labels into bars
+/** Vertical room of one lane of order labels; a row grows by one per extra lane it needs. */
+const LABEL_LANE = 13;
+/** Most lanes of order labels a row may take; a label that fits none is left out (its op's tooltip still gives its place). */
+const MAX_LABEL_LANES = 4;
 
 export function escapeHtml(s: string): string {
   return s
@@ -110,13 +117,41 @@ function drawView(
   const to = view.to + span * 0.03;
   const plot = WIDTH - GUTTER - RIGHT;
   const x = (t: number): number => GUTTER + ((Math.min(t, to) - from) / (to - from)) * plot;
+  // Order labels, laid out before the rows: each takes the lowest lane of its row where it
+  // clears the labels already placed, so no two ever overlap.
+  const path = view.ops
+    .filter((v) => v.order !== undefined && v.at !== undefined)
+    .sort((a, b) => a.order! - b.order!);
+  const laneOf = new Map<ViewOp, number>();
+  const lanes = procs.map(() => [] as number[]); // per row and lane: the right edge taken so far
+  for (const v of [...path].sort((a, b) => a.at! - b.at!)) {
+    const r = rowOf.get(ops[v.idx]!.process)!;
+    const w = String(v.order).length * 6 + 6;
+    const left = x(v.at!) - w / 2;
+    const edges = lanes[r]!;
+    let k = edges.findIndex((right) => left >= right + 2);
+    if (k < 0 && edges.length < MAX_LABEL_LANES) k = edges.length;
+    if (k < 0) continue;
+    edges[k] = left + w;
+    laneOf.set(v, k);
+  }
+  const hidden = path.length - laneOf.size;
+  const rowHeights = lanes.map((l) => ROW + Math.max(0, l.length - 1) * LABEL_LANE);
+  const rowTops: number[] = [];
+  let acc = 0;
+  for (const h of rowHeights) {
+    rowTops.push(acc);
+    acc += h;
+  }
 
   const shown = nemesis.filter((n) => n.end >= from && n.start <= to);
   const kinds = [...new Set(shown.map((n) => n.kind))];
   const led = leaders.filter((l) => l.end >= from && l.start <= to);
   const band = led.length > 0 ? LEADER_BAND : 0;
   const top = band + kinds.length * LANE + 6;
-  const rowsH = procs.length * ROW;
+  const rowsH = acc;
+  /** Top edge of a row's bars. */
+  const barY = (r: number): number => top + rowTops[r]! + rowHeights[r]! - BAR - 4;
   const height = top + rowsH + AXIS;
   const parts: string[] = [];
   parts.push(
@@ -124,12 +159,12 @@ function drawView(
   );
   // Row backgrounds and process labels.
   procs.forEach((p, i) => {
-    const y = top + i * ROW;
+    const y = top + rowTops[i]!;
     if (i % 2 === 0) {
-      parts.push(`<rect class="band" x="0" y="${y}" width="${WIDTH}" height="${ROW}"/>`);
+      parts.push(`<rect class="band" x="0" y="${y}" width="${WIDTH}" height="${rowHeights[i]!}"/>`);
     }
     parts.push(
-      `<text class="proc" x="${GUTTER - 8}" y="${y + ROW - BAR + 7}" text-anchor="end">${escapeHtml(`p ${String(p)}`)}</text>`,
+      `<text class="proc" x="${GUTTER - 8}" y="${barY(i) + 13}" text-anchor="end">${escapeHtml(`p ${String(p)}`)}</text>`,
     );
   });
   // Who led, as the cluster said: a band above the fault lanes, a span per leader, and a thin
@@ -158,7 +193,7 @@ function drawView(
       );
       if (l.start > from && l !== leaders[0]) {
         parts.push(
-          `<line class="leader-change" x1="${fmt(x0)}" y1="2" x2="${fmt(x0)}" y2="${top + procs.length * ROW}"/>`,
+          `<line class="leader-change" x1="${fmt(x0)}" y1="2" x2="${fmt(x0)}" y2="${top + rowsH}"/>`,
         );
       }
     }
@@ -198,7 +233,7 @@ function drawView(
   // Op bars.
   for (const v of view.ops) {
     const op = ops[v.idx]!;
-    const y = top + rowOf.get(op.process)! * ROW + ROW - BAR - 4;
+    const y = barY(rowOf.get(op.process)!);
     const x0 = x(op.call);
     const open = !Number.isFinite(op.return);
     const x1 = open ? WIDTH - RIGHT + 8 : Math.max(x(op.return), x0 + 3);
@@ -218,9 +253,6 @@ function drawView(
     );
   }
   // The linearization: a path through the bars, numbered in order.
-  const path = view.ops
-    .filter((v) => v.order !== undefined && v.at !== undefined)
-    .sort((a, b) => a.order! - b.order!);
   let segment: string[] = [];
   const flush = (): void => {
     if (segment.length > 1) parts.push(`<polyline class="path" points="${segment.join(' ')}"/>`);
@@ -228,7 +260,7 @@ function drawView(
   };
   let prev = -1;
   // The path runs along the bars' top edges, clear of their labels.
-  const cy = (v: ViewOp): number => top + rowOf.get(ops[v.idx]!.process)! * ROW + ROW - BAR - 4;
+  const cy = (v: ViewOp): number => barY(rowOf.get(ops[v.idx]!.process)!);
   for (const v of path) {
     if (v.order !== prev + 1) flush(); // a gap: the steps in between are outside the window
     segment.push(`${fmt(x(v.at!))},${cy(v)}`);
@@ -236,13 +268,16 @@ function drawView(
   }
   flush();
   for (const v of path) {
+    const lane = laneOf.get(v);
+    if (lane === undefined) continue;
     const label = String(v.order);
     const w = label.length * 6 + 6;
     const px = x(v.at!);
+    const ly = cy(v) - lane * LABEL_LANE;
     parts.push(
       `<g class="step"><title>${escapeHtml(`#${v.order}: ${v.description}\nstate after: ${v.state ?? '?'}`)}</title>` +
-        `<rect x="${fmt(px - w / 2)}" y="${cy(v) - 6}" width="${w}" height="12" rx="6"/>` +
-        `<text x="${fmt(px)}" y="${cy(v) + 3.5}" text-anchor="middle">${label}</text></g>`,
+        `<rect x="${fmt(px - w / 2)}" y="${ly - 6}" width="${w}" height="12" rx="6"/>` +
+        `<text x="${fmt(px)}" y="${ly + 3.5}" text-anchor="middle">${label}</text></g>`,
     );
   }
   for (const v of view.ops.filter((o) => o.stuck)) {
@@ -252,7 +287,11 @@ function drawView(
     );
   }
   parts.push('</svg>');
-  return parts.join('');
+  const note =
+    hidden > 0
+      ? `<p class="meta">${hidden} order label${hidden === 1 ? '' : 's'} left out where ${hidden === 1 ? 'it' : 'they'} would overlap others; the path still passes through ${hidden === 1 ? 'its step' : 'their steps'}.</p>`
+      : '';
+  return parts.join('') + note;
 }
 
 const STYLE = `
@@ -274,7 +313,7 @@ svg.timeline{font:10px system-ui,sans-serif;display:block}
 .op.fail rect{fill:#f1f1f1;stroke:#bbb}.op.fail text{fill:#999;text-decoration:line-through}
 .op.stuck rect{fill:#fbd3d3;stroke:#c62828;stroke-width:3}
 .op:hover rect,.op.sel rect{stroke:#111;stroke-width:2.5}
-.path{fill:none;stroke:#6a1b9a;stroke-width:1.6;stroke-opacity:.75}
+.path{fill:none;stroke:#6a1b9a;stroke-width:1.2;stroke-opacity:.45}
 .step rect{fill:#6a1b9a}.step text{fill:#fff;font-size:9px;font-weight:600}
 .stuckmark{fill:#c62828;font-size:14px;font-weight:700}
 .nemesis .shade{fill-opacity:.13}.nemesis .lane{fill-opacity:.55}.nemesis text{fill:#222;font-size:10px}
@@ -295,7 +334,7 @@ const DEFS =
 const SCRIPT =
   "document.addEventListener('click',function(e){var g=e.target.closest&&e.target.closest('g.op,g.step,g.nemesis');" +
   "document.querySelectorAll('g.sel').forEach(function(s){s.classList.remove('sel')});" +
-  "var d=document.getElementById('detail');if(!g){return}g.classList.add('sel');" +
+  "var d=document.getElementById('detail');if(!g||!d){return}g.classList.add('sel');" +
   "var t=g.querySelector('title');d.textContent=t?t.textContent:''});";
 
 const LEGEND_START =
@@ -308,6 +347,8 @@ const LEGEND_START =
   '<span><i style="background:#6a1b9a;border-color:#6a1b9a;border-radius:6px;width:16px"></i>linearization order</span>';
 const LEADER_SWATCH =
   '<span><i style="background:linear-gradient(90deg,#3949ab 50%,#00897b 50%);border-color:#3a3f4b"></i>leader (as the cluster said; a dashed line at each change)</span>';
+const HEAL_SWATCH =
+  '<span><i style="background:none;border:none;border-left:2px dashed #333;width:8px;border-radius:0"></i>heal (every fault healed)</span>';
 const ANY_FAULT =
   '<span><i style="background:#e53935;opacity:.45;border-color:#e53935"></i>fault (nemesis)</span>';
 
@@ -317,9 +358,10 @@ function legend(
   styles: ReadonlyMap<string, FaultStyle>,
   leaders: boolean,
 ): string {
-  const start = leaders ? `${LEGEND_START}${LEADER_SWATCH}` : LEGEND_START;
+  const healed = nemesis.some((n) => n.kind === HEAL_ALL_KIND) ? HEAL_SWATCH : '';
+  const start = `${leaders ? `${LEGEND_START}${LEADER_SWATCH}` : LEGEND_START}${healed}`;
   if (styles.size === 0) return `${start}${ANY_FAULT}</div>`;
-  const kinds = [...new Set(nemesis.map((n) => n.kind))];
+  const kinds = [...new Set(nemesis.map((n) => n.kind))].filter((k) => k !== HEAL_ALL_KIND);
   const swatches = kinds.flatMap((k) => {
     const s = styles.get(k);
     if (s === undefined) return [];
@@ -357,10 +399,16 @@ export function renderTimeline(input: TimelineInput, options: TimelineOptions = 
     ...result.partitions.filter((p) => p.valid === 'unknown'),
   ];
   const views: View[] = [];
+  /** The window each anomaly drawing shows: the whole-run view's "Show the anomaly" goes there. */
+  const windows = new Map<string, [number, number]>();
   const notes: string[] = [];
 
   if (failing.length > 0) {
-    for (const p of failing.slice(0, maxPartitions)) views.push(anomalyView(ops, p, maxOps));
+    for (const p of failing.slice(0, maxPartitions)) {
+      const v = anomalyView(ops, p, maxOps);
+      views.push(v);
+      windows.set(p.key, [v.from, v.to]);
+    }
     if (failing.length > maxPartitions) {
       const rest = failing.slice(maxPartitions);
       notes.push(
@@ -378,10 +426,35 @@ export function renderTimeline(input: TimelineInput, options: TimelineOptions = 
     const only = result.partitions.length === 1 ? result.partitions[0] : undefined;
     if (only?.info && only.info.longest.length > 0 && ops.length <= maxOps) {
       views.push({ ...anomalyView(ops, only, maxOps), heading: 'The whole history' });
-    } else {
+    } else if (ops.length <= maxOps) {
       views.push(wholeView(ops, maxOps, 'The whole history'));
     }
   }
+  // The whole run, every op, zoomable: the faults, and where each failing key got stuck.
+  const whole = wholeRunData({
+    ops,
+    nemesis,
+    leaders,
+    unit,
+    healKind: HEAL_ALL_KIND,
+    colours: new Map([...styles].map(([k, s]) => [k, s.colour])),
+    anomalies: failing
+      .filter((p) => p.valid === false)
+      .map((p) => ({
+        key: p.key,
+        ...(windows.has(p.key) ? { window: windows.get(p.key)! } : {}),
+        stuck: (p.info?.stuck ?? []).flatMap((s) => {
+          const id = p.info?.operations[s]?.id;
+          return id === undefined ? [] : [id];
+        }),
+      })),
+    ...(options.maxEmbeddedOps !== undefined ? { maxOps: options.maxEmbeddedOps } : {}),
+    processName: (p) => `p ${String(p)}`,
+  });
+  const wholeSection =
+    ops.length > 0
+      ? `<h2>The whole run</h2><p class="meta">Every one of the ${ops.length} ops${whole.n < ops.length ? ` (thinned to ${whole.n}: every op that did not complete ok is kept)` : ''} and every fault. Scroll to zoom, drag to pan; the strip above the faults is the whole run, with the window in view.</p>${wholeRunSection(whole)}`
+      : '';
 
   const title = input.title ?? 'faultline timeline';
   const head =
@@ -406,12 +479,14 @@ export function renderTimeline(input: TimelineInput, options: TimelineOptions = 
 
   return (
     '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
-    `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>` +
+    `<title>${escapeHtml(title)}</title><style>${STYLE}${WHOLE_RUN_STYLE}</style></head><body>` +
     head +
     legend(nemesis, styles, leaders.length > 0) +
     DEFS +
-    body +
-    '<h2>Details</h2><div id="detail">Hover over a bar for its details; click to pin them here.</div>' +
-    `<script>${SCRIPT}</script></body></html>\n`
+    (failing.length > 0 ? body + wholeSection : wholeSection + body) +
+    (views.length > 0
+      ? '<h2>Details</h2><div id="detail">Hover over a bar for its details; click to pin them here.</div>'
+      : '') +
+    `<script>${SCRIPT}</script><script>${WHOLE_RUN_SCRIPT}</script></body></html>\n`
   );
 }

@@ -50,4 +50,6 @@ export interface TimelineOptions {
    * still paired, and each fault lane takes a colour by position.
    */
   faultStyles?: readonly FaultStyle[] | undefined;
+  /** Most ops embedded in the whole-run view (default 1,000,000); past it ok ops are thinned. */
+  maxEmbeddedOps?: number;
 }

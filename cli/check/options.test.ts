@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../exit-codes.js';
+import { quickCheckFlags } from './flags.js';
 import { parseCheckFlags } from './options.js';
 
 const MODELS = ['register', 'cas-register'];
@@ -44,5 +46,38 @@ describe('parseCheckFlags', () => {
     }
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(message);
+  });
+});
+
+describe('quickCheckFlags', () => {
+  const raw = fc.record(
+    {
+      model: fc.constantFrom('register', 'cas-register', 'regster', '', 5),
+      format: fc.constantFrom('auto', 'jsonl', 'edn', 'jepsen-log', 'edn-lines', 'xml', undefined),
+      initial: fc.constantFrom('0', 'null', '"x"', '[1,2]', 'x', '', '12345678901234567890', 3),
+      timeout: fc.constantFrom('1.5', '0', '-1', 'soon', ' 2 ', '1e3', '00.5', '', 7),
+      out: fc.constantFrom('dir', '', 1),
+      json: fc.constantFrom(true, false, 'yes'),
+      perPartition: fc.constantFrom(true, false, 0),
+      partition: fc.constantFrom(true, false, null),
+      anomalies: fc.constantFrom('G0', undefined),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('property: reads what the schema accepts, as the schema does, and leaves it the rest', () => {
+    fc.assert(
+      fc.property(raw, (r) => {
+        let expected: unknown;
+        try {
+          expected = parseCheckFlags(r, MODELS);
+        } catch (e) {
+          expect(e).toBeInstanceOf(UsageError);
+          expected = undefined;
+        }
+        expect(quickCheckFlags(r, MODELS)).toEqual(expected);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { parseJson } from '../../checker/history/json.js';
 import { UsageError } from '../exit-codes.js';
 
-export const HISTORY_FORMATS = ['auto', 'jsonl', 'edn', 'jepsen-log', 'edn-lines'] as const;
-export type HistoryFormat = (typeof HISTORY_FORMATS)[number];
+import { type CheckFlags, HISTORY_FORMATS } from './flags.js';
+
+export { type CheckFlags, HISTORY_FORMATS, type HistoryFormat } from './flags.js';
 
 /** `--initial VALUE`: a JSON value (`0`, `null`, `'"x"'`, `'[1,2]'`). */
 const initialSchema = z.string().transform((s, ctx) => {
@@ -45,8 +46,6 @@ export function checkFlagsSchema(models: readonly string[]) {
     partition: z.boolean().default(true),
   });
 }
-
-export type CheckFlags = z.output<ReturnType<typeof checkFlagsSchema>>;
 
 const FLAG_NAMES: Record<string, string> = {
   model: '--model',

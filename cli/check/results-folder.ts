@@ -1,8 +1,9 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseJson } from '../../checker/history/json.js';
 import { UsageError } from '../exit-codes.js';
+import { TEST_FILE } from './paths.js';
 
 /**
  * The part of a results folder's `test.json` that `faultline check FOLDER` reads: how the run's
@@ -22,16 +23,7 @@ export const testCheckSchema = z
 
 export type TestCheck = z.infer<typeof testCheckSchema>['check'];
 
-export const TEST_FILE = 'test.json';
-export const HISTORY_FILE = 'history.jsonl';
-
-export async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
+export { HISTORY_FILE, isDirectory, TEST_FILE } from './paths.js';
 
 /** Reads `DIR/test.json`'s check settings; a missing or malformed file is a UsageError. */
 export async function readTestCheck(dir: string): Promise<TestCheck> {

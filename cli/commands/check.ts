@@ -1,18 +1,14 @@
 import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { defaultRunDeps } from '../../api/registries.js';
-import { depsForRunFolder } from '../../api/user-values.js';
-import { HISTORY_MODEL_NAMES, isHistoryError } from '../../checker/index.js';
+import { isHistoryError } from '../../checker/history/errors.js';
+import { combineVerdicts } from '../../checker/linearizability-results.js';
+import { HISTORY_MODEL_NAMES } from '../../checker/models/registry.js';
 import type { Verdict } from '../../checker/porcupine/types.js';
-import type { PartitionResults, Results } from '../../checker/results.js';
-import { combineVerdicts } from '../../checker/results.js';
-import { FILES } from '../../harness/results-folder.js';
-import { RunSetupError, recheckRunFolder, settleRunStatus } from '../../harness/runner.js';
+import type { PartitionResults, Results } from '../../checker/results-schema.js';
 import type { CheckTarget, TargetOutcome } from '../check/check-target.js';
 import { checkTarget } from '../check/check-target.js';
-import type { CheckFlags } from '../check/options.js';
-import { HISTORY_FORMATS, parseCheckFlags } from '../check/options.js';
-import { HISTORY_FILE, isDirectory, readTestCheck } from '../check/results-folder.js';
+import { type CheckFlags, HISTORY_FORMATS, quickCheckFlags } from '../check/flags.js';
+import { HISTORY_FILE, isDirectory } from '../check/paths.js';
 import type { RegisterCommand } from '../command.js';
 import { EXIT, exitCodeOf, UsageError } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
@@ -35,10 +31,12 @@ async function targetFor(arg: string, flags: CheckFlags, outDir: string | undefi
   const base = {
     arg,
     decideAll: flags.perPartition,
+    evidence: !flags.json,
     ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout * 1000 } : {}),
   };
   if (await isDirectory(arg)) {
     // A results folder: its test.json says how its history is checked; flags given override.
+    const { readTestCheck } = await import('../check/results-folder.js');
     const check = await readTestCheck(arg);
     const model = flags.model ?? check.model;
     if (!HISTORY_MODEL_NAMES.includes(model)) {
@@ -145,6 +143,15 @@ function printJsonLine(io: CliIO, file: string, r: Results): void {
  * Undefined when the run cannot be rebuilt here (the caller then checks linearizability only).
  */
 async function recheckRun(dir: string, json: boolean, io: CliIO): Promise<Verdict | undefined> {
+  // The harness and the registries of systems are loaded for results folders only: checking a
+  // history file needs neither, and they take most of the start-up time.
+  const [{ defaultRunDeps }, { depsForRunFolder }, { FILES }, { RunSetupError, recheckRunFolder }] =
+    await Promise.all([
+      import('../../api/registries.js'),
+      import('../../api/user-values.js'),
+      import('../../harness/results-folder.js'),
+      import('../../harness/runner.js'),
+    ]);
   let outcome: Awaited<ReturnType<typeof recheckRunFolder>>;
   try {
     // A system defined outside faultline is rebuilt from the module test.json names.
@@ -179,7 +186,14 @@ async function recheckRun(dir: string, json: boolean, io: CliIO): Promise<Verdic
 }
 
 async function runCheck(files: string[], raw: Record<string, unknown>, io: CliIO): Promise<number> {
-  const flags = parseCheckFlags(raw, HISTORY_MODEL_NAMES);
+  // Transactional models: the Elle-style checker (cli/check/elle-check.ts), loaded only then.
+  if (raw.model === 'list-append' || raw.model === 'rw-register') {
+    return (await import('../check/elle-check.js')).runElleCheck(files, raw, io);
+  }
+  // The schema (and zod with it) is loaded only for flags the quick reading does not accept.
+  const flags =
+    quickCheckFlags(raw, HISTORY_MODEL_NAMES) ??
+    (await import('../check/options.js')).parseCheckFlags(raw, HISTORY_MODEL_NAMES);
   const names = subfolders(files);
   const verdicts: Verdict[] = [];
   let badInput = 0;
@@ -199,6 +213,7 @@ async function runCheck(files: string[], raw: Record<string, unknown>, io: CliIO
           continue;
         }
         // Checked by its model alone: a run that did not finish still cannot be valid.
+        const { settleRunStatus } = await import('../../harness/runner.js');
         const status = settleRunStatus(arg)?.status;
         if (status !== undefined && status !== 'complete') {
           io.err(`warning: ${arg}: the run's status is ${status}: its verdict is at best unknown`);
@@ -250,6 +265,11 @@ export const registerCheck: RegisterCommand = (program: Command, { io, setExit }
       'decide every partition instead of stopping at the first illegal one',
     )
     .option('--no-partition', 'search the history as one instead of per key')
+    .option(
+      '--consistency-models <models>',
+      'with --model list-append|rw-register: models to check, comma-separated (default strict-serializable)',
+    )
+    .option('--anomalies <names>', 'with --model list-append|rw-register: check for exactly these')
     .action(async (files: string[], opts: Record<string, unknown>) => {
       setExit(await runCheck(files, opts, io));
     });

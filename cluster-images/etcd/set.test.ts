@@ -262,9 +262,15 @@ describe('etcd replica-set client', () => {
 });
 
 describe('etcd system: set APIs', () => {
-  it('offers set and replica-set next to register, in both read modes', () => {
+  it('offers set, replica-set and the txn APIs next to register, in both read modes', () => {
     for (const system of [etcd, etcdSystem({ reads: 'serializable' })]) {
-      expect(Object.keys(system.clients).sort()).toEqual(['register', 'replica-set', 'set']);
+      expect(Object.keys(system.clients).sort()).toEqual([
+        'list-append',
+        'register',
+        'replica-set',
+        'rw-register',
+        'set',
+      ]);
     }
   });
 });

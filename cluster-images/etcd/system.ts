@@ -17,6 +17,7 @@ import type {
   SystemDefinition,
 } from '../../core/system.js';
 import { defineSystem } from '../../core/system.js';
+import { etcdTxnClient } from './txn.js';
 
 /**
  * etcd 3.4 (Raft, one leader) under test, through its v3 HTTP/JSON gateway. The binary is the
@@ -555,6 +556,8 @@ export function etcdSystem(options: { reads?: EtcdReadMode } = {}): SystemDefini
       register: etcdRegisterClient(reads),
       set: etcdSetClient(reads),
       'replica-set': etcdReplicaSetClient,
+      'list-append': etcdTxnClient('list-append', etcdErrors),
+      'rw-register': etcdTxnClient('rw-register', etcdErrors),
     },
     leader: etcdLeader,
     membership: etcdMembership,

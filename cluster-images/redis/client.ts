@@ -242,6 +242,57 @@ const setOps: typeof registerOps = {
     ),
 };
 
+/** Which workload a txn client serves: list-append on redis lists, rw-register on strings. */
+export type TxnKind = 'list-append' | 'rw-register';
+export const txnKey = (k: string | number) => `txn:${String(k)}`;
+const microOpsSchema = z.array(
+  z.tuple([z.string(), z.union([z.string(), z.number()]), z.unknown()]),
+);
+
+/**
+ * `txn`: the micro-ops as one MULTI … EXEC, which redis runs with nothing in between:
+ * `[append k v]` = RPUSH, `[w k v]` = SET, `[r k nil]` = LRANGE 0 -1 (list-append) or GET
+ * (rw-register); values are JSON text. Until EXEC is written nothing can have happened (redis
+ * drops the queued commands with the connection, which is then closed): any failure before it
+ * is NotSent. Then WAIT when asked, if the txn wrote.
+ */
+function txnOps(kind: TxnKind): typeof registerOps {
+  const command = ([f, k, v]: [string, string | number, unknown]): (string | number)[] => {
+    if (f === 'r')
+      return kind === 'list-append' ? ['LRANGE', txnKey(k), 0, -1] : ['GET', txnKey(k)];
+    if (f === 'append' && kind === 'list-append') return ['RPUSH', txnKey(k), json(v)];
+    if (f === 'w' && kind === 'rw-register') return ['SET', txnKey(k), json(v)];
+    throw new OpError('unsupported', `the redis ${kind} client has no micro-op ${f}`);
+  };
+  return {
+    txn: async (s, op, signal) => {
+      const micro = microOpsSchema.parse(op.value);
+      const commands = micro.map(command);
+      const { conn, served } = await s.ready(signal);
+      try {
+        await s.send(conn, signal, ['MULTI']);
+        for (const c of commands) await s.send(conn, signal, c);
+      } catch (e) {
+        s.drop();
+        if (signal.aborted) throw e;
+        throw new NotSent('the transaction was not queued whole', e);
+      }
+      const replies = z
+        .array(z.unknown())
+        .length(commands.length)
+        .parse(await s.send(conn, signal, ['EXEC']));
+      const value = micro.map(([f, k, v], i) => {
+        if (f !== 'r') return [f, k, v];
+        const r = replies[i];
+        if (kind === 'list-append') return [f, k, z.array(z.string()).parse(r).map(parseValue)];
+        return [f, k, r === null ? null : parseValue(z.string().parse(r))];
+      });
+      if (micro.some(([f]) => f !== 'r')) await s.waitReplicas(conn, signal);
+      return { value, extra: { servedBy: served } };
+    },
+  };
+}
+
 function factoryOf(api: string, ops: typeof registerOps): ClientFactory<Op> {
   return {
     errors: redisErrors,
@@ -271,6 +322,16 @@ function factoryOf(api: string, ops: typeof registerOps): ClientFactory<Op> {
  * client's own node with `route=node`), then `WAIT` when the `wait` setting asks for it.
  */
 export const redisRegisterClient: ClientFactory<Op> = factoryOf('register', registerOps);
+
+/** The `list-append` and `rw-register` APIs: op `txn` (see txnOps). */
+export const redisListAppendClient: ClientFactory<Op> = factoryOf(
+  'list-append',
+  txnOps('list-append'),
+);
+export const redisRwRegisterClient: ClientFactory<Op> = factoryOf(
+  'rw-register',
+  txnOps('rw-register'),
+);
 
 /** The `set` API: add = SADD, remove = SREM, read = SMEMBERS; elements are JSON text. */
 export const redisSetClient: ClientFactory<Op> = factoryOf('set', setOps);

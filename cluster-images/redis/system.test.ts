@@ -164,7 +164,13 @@ describe('redis system', () => {
       route: 'sentinel',
     });
     expect(redis.preflight?.()).toBeUndefined();
-    expect(Object.keys(redis.clients).sort()).toEqual(['register', 'replica-set', 'set']);
+    expect(Object.keys(redis.clients).sort()).toEqual([
+      'list-append',
+      'register',
+      'replica-set',
+      'rw-register',
+      'set',
+    ]);
   });
 
   it('starts the first node as primary, the others as its replicas, a sentinel beside each', () => {

@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import type { HostPort, NodeId } from '../../core/cluster.js';
 import type { SystemDefinition } from '../../core/system.js';
 import { defineSystem } from '../../core/system.js';
-import { redisRegisterClient, redisReplicaSetClient, redisSetClient } from './client.js';
+import {
+  redisListAppendClient,
+  redisRegisterClient,
+  redisReplicaSetClient,
+  redisRwRegisterClient,
+  redisSetClient,
+} from './client.js';
 import { launchScript, nodeConfigs, REDIS_SERVER, redisSettings } from './config.js';
 import { currentPrimary, nodeHealthy } from './sentinel.js';
 
@@ -61,6 +67,8 @@ export const redis: SystemDefinition = defineSystem({
     register: redisRegisterClient,
     set: redisSetClient,
     'replica-set': redisReplicaSetClient,
+    'list-append': redisListAppendClient,
+    'rw-register': redisRwRegisterClient,
   },
   leader: currentPrimary,
   preflight() {

@@ -13,7 +13,7 @@ import type { CheckerJudgement, RunStatus, RunVerdict } from '../run-verdict.js'
 import { evidenceProblems, judgeRun, verdictAsValid } from '../run-verdict.js';
 import type { ResolvedSpec } from '../spec.js';
 import { errorText } from './errors.js';
-import { writeReport } from './report.js';
+import { writeReport, writeSummary } from './report.js';
 
 export interface CheckerVerdict {
   name: string;
@@ -130,6 +130,7 @@ export async function checkRun(
     checkers,
   };
   writeReport(dir, spec, ops, events, timeline, results.warnings, facts.nemesis.kinds);
+  writeSummary(dir, spec, results, ops, events, facts.nemesis.kinds);
   await writeResults(dir, results);
   return { valid, ...judgement, checkers: verdicts, results };
 }
