@@ -20,7 +20,7 @@ import type { Quorum, StoreApi } from '../http/server.js';
 import { BadMessage, PeerError, type Transport } from '../net/transport.js';
 import { changes, Proposer } from '../paxos/proposer.js';
 import { type AcceptorConfig, majorityConfig } from '../paxos/quorums.js';
-import { configAt } from '../paxos/transition.js';
+import { configAt, sameSet } from '../paxos/transition.js';
 import {
   AcceptReplySchema,
   type Change,
@@ -420,16 +420,12 @@ export class StoreNode implements StoreApi {
     const keys: string[] = [];
     for (const key of this.replica.paxosKeys()) {
       if (after !== null && key <= after) continue;
-      if (this.placement.gainers(key).length > 0 || this.losesOwner(key)) keys.push(key);
+      if (!sameSet(this.placement.readOwners(key), this.placement.targetOwners(key)))
+        keys.push(key);
     }
     keys.sort();
     const page = keys.slice(0, limit);
     return { keys: page, next: keys.length > page.length ? page[page.length - 1]! : null };
-  }
-
-  private losesOwner(key: string): boolean {
-    const target = this.placement.targetOwners(key);
-    return this.placement.readOwners(key).some((x) => !target.includes(x));
   }
 
   /**
@@ -441,9 +437,7 @@ export class StoreNode implements StoreApi {
   private linConfig(key: string): AcceptorConfig | undefined {
     const old = this.placement.readOwners(key);
     const target = this.placement.targetOwners(key);
-    if (old.length === target.length && old.every((x) => target.includes(x))) {
-      return majorityConfig(old);
-    }
+    if (sameSet(old, target)) return majorityConfig(old);
     const movers = this.states.withStatus('joining', 'leaving');
     if (movers.length !== 1) return undefined;
     const mover = movers[0]!;

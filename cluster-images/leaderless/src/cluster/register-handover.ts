@@ -36,30 +36,14 @@ interface Progress {
   ready: Set<string>;
   keys: string[] | undefined;
   rewritten: number;
-  startedAt: number;
 }
 
 export class RegisterHandover {
   private progress: Progress | undefined;
-  private last: { version: number; keys: number; rewrites: number; ms: number } | undefined;
-  private rewrites = 0;
+  /** The version of the last change this node finished moving. */
+  private finished: number | undefined;
 
   constructor(private readonly host: RegisterHandoverHost) {}
-
-  status() {
-    const p = this.progress;
-    return {
-      ...(p
-        ? {
-            phase: p.phase,
-            of: TRANSITION_PHASES,
-            keys: p.keys?.length ?? null,
-            rewritten: p.rewritten,
-          }
-        : {}),
-      ...(this.last ? { lastCompleted: this.last } : {}),
-    };
-  }
 
   /**
    * Advances this node's change at `version` as far as it can; true once every phase is
@@ -68,7 +52,7 @@ export class RegisterHandover {
    */
   async advance(version: number, peers: readonly string[]): Promise<boolean> {
     const { host } = this;
-    if (this.last?.version === version) return true;
+    if (this.finished === version) return true;
     let p = this.progress;
     if (!p || p.version !== version) {
       const reached = host.phases.get(host.self, version);
@@ -78,10 +62,8 @@ export class RegisterHandover {
         ready: new Set(),
         keys: undefined,
         rewritten: 0,
-        startedAt: Date.now(),
       };
       this.progress = p;
-      this.rewrites = 0;
     }
     const everyone = [host.self, ...peers.filter((x) => x !== host.self)];
     while (p.phase <= TRANSITION_PHASES) {
@@ -100,7 +82,6 @@ export class RegisterHandover {
       }
       while (p.rewritten < p.keys.length) {
         const key = p.keys[p.rewritten]!;
-        this.rewrites++;
         if (!(await host.rewrite(key))) {
           host.log(
             'debug',
@@ -119,12 +100,7 @@ export class RegisterHandover {
       p.ready = new Set();
       p.keys = undefined;
     }
-    this.last = {
-      version,
-      keys: p.keys?.length ?? 0,
-      rewrites: this.rewrites,
-      ms: Date.now() - p.startedAt,
-    };
+    this.finished = version;
     this.progress = undefined;
     return true;
   }

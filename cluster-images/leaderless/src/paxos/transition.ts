@@ -17,7 +17,8 @@ import { planAdd, planRemove } from './reconfigure.js';
  */
 export const TRANSITION_PHASES = 4;
 
-const sameSet = (a: readonly NodeId[], b: readonly NodeId[]): boolean =>
+/** Whether two owner lists name the same nodes (in any order). */
+export const sameSet = (a: readonly NodeId[], b: readonly NodeId[]): boolean =>
   a.length === b.length && a.every((x) => b.includes(x));
 
 /** The installs, in order, that take a key from majorities of `old` to majorities of `target`. */
