@@ -131,9 +131,11 @@ export function scanEdn(text: string, file: string, firstLine = 1): EdnScan {
       // An atom (number, keyword, symbol, nil, char literal) or a tag such as #inst.
       const isTag = c === '#' && text[i + 1] !== '#';
       begin('');
-      if (c === '\\')
-        i += 2; // a char literal: \a, \(, \newline...
-      else i += 1;
+      if (c === '\\') {
+        // a char literal: \a, \(, \newline..., or a backslash before a raw line break
+        if (text[i + 1] === '\n') line += 1;
+        i += 2;
+      } else i += 1;
       for (let code = text.charCodeAt(i); i < text.length; code = text.charCodeAt(i)) {
         if (code < 128 && DELIMITER[code] === 1) break;
         i += 1;

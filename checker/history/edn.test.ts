@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readBack } from '../testing/read-back.js';
-import { parseEdnHistory } from './edn.js';
+import { parseEdnHistory, parseEdnHistoryByForm } from './edn.js';
 import { parseEdnLinesHistory } from './edn-lines.js';
 import type { HistoryEvent } from './event.js';
 import { toEdnHistory, toEdnLines } from './export.js';
@@ -110,5 +110,19 @@ describe('EDN integers beyond 2^53', () => {
       [undefined, '9'],
       [undefined, { a: 18446744073709551616n }],
     ]);
+  });
+});
+
+describe('EDN line numbers', () => {
+  it('a char literal of a raw line break counts as a line, on both reading paths', () => {
+    const text = [
+      '[{:process 0, :type :invoke, :f :read, :value \\',
+      '}',
+      ' {:type :ok, :f :read}]',
+      '',
+    ].join('\n');
+    for (const read of [parseEdnHistory, parseEdnHistoryByForm]) {
+      expect(() => read(text, 'h.edn')).toThrow(/^h\.edn:3: field "process"/);
+    }
   });
 });
