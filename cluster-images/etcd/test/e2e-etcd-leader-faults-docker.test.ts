@@ -83,13 +83,17 @@ describe('etcd read modes under faults aimed at the leader (docker)', () => {
     const r = await leaderRun({
       name: 'e2e-etcd-serializable-leader-kills',
       system: etcdSystem({ reads: 'serializable' }),
+      // Each kill waits for a leader for half its window (1.5 s); the quiet between them gives
+      // the restarted member and an election time to settle even on a loaded 2-core machine,
+      // where one CI run saw no leader in the first 0.8 s of a 2 s window.
       nemesis: {
         faults: ['kill'],
         targets: ['leader'],
-        initialQuiet: 2,
-        faultDuration: [2, 2],
-        quiet: [2.5, 2.5],
+        initialQuiet: 3,
+        faultDuration: [3, 3],
+        quiet: [4, 4],
       },
+      timeLimit: 18,
       seed: 1,
     });
     const { ops, nemesis } = await readRun(r.dir);
@@ -126,11 +130,12 @@ describe('etcd read modes under faults aimed at the leader (docker)', () => {
         faults: ['partition', 'kill', 'pause'],
         targets: ['leader'],
         topologies: ['isolate-leader'],
-        initialQuiet: 2,
-        faultDuration: [2, 2],
-        quiet: [1.5, 1.5],
+        // Room for an election between faults, as in the kill test above.
+        initialQuiet: 3,
+        faultDuration: [3, 3],
+        quiet: [3.5, 3.5],
       },
-      timeLimit: 13,
+      timeLimit: 20,
       seed: 12,
     });
     const { nemesis } = await readRun(r.dir);
