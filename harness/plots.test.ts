@@ -249,4 +249,16 @@ describe('latency percentiles over time', () => {
     for (const [k, y] of runs('p99')[0]!.entries()) expect(y).toBeLessThan(runs('p50')[0]![k]!);
     expect(new Set([...runs('p50')[1]!, ...runs('max')[1]!]).size).toBe(1);
   });
+
+  it('draw a bucket between two empty ones as a dot per percentile', () => {
+    // 20 buckets of 0.25 s: ok ops in the first two, one alone in the 10th, none after.
+    const ops = [op(0.1 * S, 3, 'ok'), op(0.3 * S, 4, 'ok'), op(2.3 * S, 7, 'ok')];
+    const svg = percentilesSvg('t', ops, [nemesis(5, 'x')]);
+    expect(wellFormed(svg)).toBe(true);
+    for (const q of ['p50', 'p90', 'p99', 'max']) {
+      const dots = [...svg.matchAll(new RegExp(`<circle class="q-${q}" cx="([\\d.]+)"`, 'g'))];
+      expect(dots.map((m) => Number(m[1]))).toHaveLength(1);
+      expect(svg.match(new RegExp(`<polyline class="q-${q}"`, 'g'))).toHaveLength(1);
+    }
+  });
 });

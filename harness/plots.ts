@@ -322,9 +322,15 @@ export function percentilesSvg(
     });
     for (const pts of runs) {
       if (pts.length === 0) continue;
-      // A lone point still shows, as a short tick.
-      const points =
-        pts.length === 1 ? [pts[0]!, pts[0]!.replace(/^([\d.]+)/, (x) => String(+x + 2))] : pts;
+      // A lone point (a bucket between two empty ones) shows as a dot.
+      if (pts.length === 1) {
+        const [cx, cy] = pts[0]!.split(',');
+        lines.push(
+          `<circle class="q-${p.label}" cx="${cx}" cy="${cy}" r="2.5" fill="${p.colour}"><title>${p.label}</title></circle>`,
+        );
+        continue;
+      }
+      const points = pts;
       lines.push(
         `<polyline class="q-${p.label}" fill="none" stroke="${p.colour}" stroke-width="1.5"${p.q === 1 ? ' stroke-dasharray="4 2"' : ''} points="${points.join(' ')}"><title>${p.label}</title></polyline>`,
       );

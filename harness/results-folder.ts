@@ -19,6 +19,7 @@ export const FILES = {
   latency: 'latency.svg',
   percentiles: 'latency-percentiles.svg',
   summary: 'summary.json',
+  progress: 'progress.json',
   rate: 'rate.svg',
   nodes: 'nodes',
 } as const;

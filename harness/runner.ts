@@ -16,6 +16,7 @@ import type { LeaderObserver } from './run/observe-leader.js';
 import { observeLeader } from './run/observe-leader.js';
 import type { Prepared, RunDeps } from './run/prepare.js';
 import { buildWorkload, prepare } from './run/prepare.js';
+import { writeProgressFile } from './run/progress-file.js';
 import { RunRecordFile, runnerIdentity, runTestJsonSchema, settleRunStatus } from './run/record.js';
 import type { Progress } from './run/session.js';
 import { RunSession } from './run/session.js';
@@ -121,10 +122,18 @@ async function runStages(
     record.save({ status: 'aborted', error: 'the harness exited before the run finished' });
   };
   process.once('exit', onHardExit);
-  const ticker =
-    options.onProgress === undefined
-      ? undefined
-      : setInterval(() => options.onProgress?.(session.progress()), options.progressMs ?? 1000);
+  // One tick feeds both the caller's progress line and progress.json (for `faultline serve`),
+  // as progress() measures the rate since the tick before.
+  const tickMs = options.progressMs ?? 1000;
+  let lastFileWrite = 0;
+  const ticker = setInterval(() => {
+    const p = session.progress();
+    options.onProgress?.(p);
+    if (Date.now() - lastFileWrite >= Math.max(tickMs, 2000)) {
+      lastFileWrite = Date.now();
+      writeProgressFile(dir, p);
+    }
+  }, tickMs);
   const noteStop = () => session.noteStop();
   signal.addEventListener('abort', noteStop, { once: true });
 
@@ -212,7 +221,7 @@ async function runStages(
         session.warn(`tearing the cluster down failed (run \`faultline clean\`): ${errorText(e)}`);
       }
     }
-    if (ticker !== undefined) clearInterval(ticker);
+    clearInterval(ticker);
     recorder.close();
     process.off('exit', onHardExit);
   }
@@ -266,7 +275,9 @@ async function runStages(
     reasons: outcome.reasons,
   });
   session.phase = 'done';
-  options.onProgress?.(session.progress());
+  const last = session.progress();
+  writeProgressFile(dir, last);
+  options.onProgress?.(last);
   return { ...outcome, dir, seed: spec.seed, aborted, status, warnings };
 }
 

@@ -116,6 +116,11 @@ describe('runner (fake backend and client)', () => {
     expect(readFileSync(join(r.dir, 'latency.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<circle/);
     expect(readFileSync(join(r.dir, 'rate.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<polyline/);
     expect(resolve(out, readlinkSync(join(out, 'latest')))).toBe(resolve(r.dir));
+    // progress.json (for a live view) ends with the run: phase done, every completion counted.
+    const progress = JSON.parse(readFileSync(join(r.dir, 'progress.json'), 'utf8'));
+    const completions = events.filter((e) => e.process !== 'nemesis' && e.type !== 'invoke').length;
+    expect(progress).toMatchObject({ phase: 'done', faults: '' });
+    expect(progress.ok + progress.fail + progress.info).toBe(completions);
   });
 
   it('finds a planted anomaly (a node whose reads answer null)', async () => {

@@ -11,11 +11,9 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientOp } from '../checker/history/client-op.js';
-import type { HistoryEvent } from '../checker/history/event.js';
-import { renderTimeline } from '../checker/timeline/index.js';
 import type { RunningServer } from '../harness/serve/server.js';
 import { serveResults } from '../harness/serve/server.js';
+import { bigTimeline } from '../harness/testing/big-timeline.js';
 import type { FixtureRun } from '../harness/testing/serve-fixture.js';
 import { EVIL, writeFixtureRun } from '../harness/testing/serve-fixture.js';
 import { ROOT } from './cli.js';
@@ -40,64 +38,6 @@ interface Select {
 }
 const overlaps = (a: Box, b: Box) =>
   a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
-
-/** A big standalone timeline: `n` ops on 10 processes over a few minutes, `faults` faults. */
-function bigTimeline(n: number, faults: number): string {
-  const ops: ClientOp[] = [];
-  const events: HistoryEvent[] = [];
-  for (let i = 0; i < n; i++) {
-    const p = i % 10;
-    const call = i * 2_000_000 + p * 10_000;
-    const ret = call + 1_500_000;
-    const invoke = {
-      index: 2 * i,
-      time: call,
-      process: p,
-      type: 'invoke',
-      f: 'write',
-      key: `k${i % 4}`,
-      value: i % 7,
-    } as HistoryEvent;
-    const completion = { ...invoke, index: 2 * i + 1, time: ret, type: 'ok' } as HistoryEvent;
-    ops.push({
-      process: p,
-      f: 'write',
-      key: `k${i % 4}`,
-      status: 'ok',
-      invoke,
-      completion,
-      call,
-      return: ret,
-    });
-  }
-  const end = n * 2_000_000;
-  for (let k = 0; k < faults; k++) {
-    const s = Math.floor(((k + 0.5) / faults) * end * 0.9);
-    // Short faults: a few ms in a run of minutes, thinner than a pixel unless kept visible.
-    events.push({
-      index: 0,
-      time: s,
-      process: 'nemesis',
-      type: 'info',
-      f: 'kill',
-      value: ['n1'],
-    } as HistoryEvent);
-    events.push({
-      index: 0,
-      time: s + 3_000_000,
-      process: 'nemesis',
-      type: 'info',
-      f: 'start',
-      value: ['n1'],
-    } as HistoryEvent);
-  }
-  return renderTimeline({
-    title: `${n} ops`,
-    ops,
-    events,
-    result: { valid: true, partitions: [] },
-  });
-}
 
 describe('in a browser', () => {
   let browser: Browser;
@@ -280,7 +220,9 @@ describe('in a browser', () => {
     expect(await page.locator('#verdict').innerText()).toContain('still running');
     await expect
       .poll(() => page.locator('#progress').innerText())
-      .toMatch(/of a 30 s run · \d+ events/);
+      .toMatch(
+        /^main · [\d.]+ s of a 30 s run · \d+ events · \d+ ops\/s · ok 200 · fail 0 · info 0 · faults now: partition$/,
+      );
     const width = await page.locator('#bar').evaluate((e) => e.getBoundingClientRect().width);
     expect(width).toBeGreaterThan(0);
     await page.close();

@@ -4,12 +4,17 @@ import { FILES } from '../results-folder.js';
 import { safeName } from './runs.js';
 
 /**
- * Node logs lined up with the history: a line's wall-clock time (an ISO timestamp near its start;
- * a line without one takes the time of the line before) minus the run's start (test.json's
+ * Node logs lined up with the history: a line's wall-clock time (a timestamp near its start, see
+ * stampOf; a line without one takes the time of the line before) minus the run's start (test.json's
  * startedAt, which is where the history's clock starts) gives seconds on the timeline's axis.
  */
 
-const STAMP = /(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)/;
+/** ISO 8601 and its log-library variants: a space for the T, a comma before the fraction. */
+const ISO = /(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}:?\d{2})?/;
+/** Redis: `06 Dec 2026 16:27:54.123` (the server's local time; UTC in our images). */
+const DMY =
+  /\b(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}:\d{2}:\d{2})(?:\.(\d+))?/;
+const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
 /** Largest log read whole (bytes); past it, its last part. */
 const MAX_BYTES = 32 * 1024 * 1024;
 
@@ -37,12 +42,28 @@ export interface LogQuery {
   limit?: number;
 }
 
-function stampOf(line: string): number | undefined {
-  const m = STAMP.exec(line.slice(0, 120));
-  if (m === null) return undefined;
-  const s = m[1]!.replace(' ', 'T');
-  const ms = Date.parse(/Z|[+-]\d{2}:?\d{2}$/.test(s) ? s : `${s}Z`);
-  return Number.isNaN(ms) ? undefined : ms;
+/**
+ * The wall-clock time (ms since the epoch) a log line starts with, if it has one near its start.
+ * A time without a zone is taken as UTC, as the backends run nodes with TZ unset.
+ */
+export function stampOf(line: string): number | undefined {
+  const head = line.slice(0, 120);
+  const iso = ISO.exec(head);
+  if (iso !== null) {
+    const [, date, time, frac, zone] = iso;
+    const ms = (frac ?? '').padEnd(3, '0').slice(0, 3);
+    const t = Date.parse(`${date}T${time}.${ms}${zone ?? 'Z'}`);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  const dmy = DMY.exec(head);
+  if (dmy !== null) {
+    const [, day, mon, year, time, frac] = dmy;
+    const month = String(MONTHS.indexOf(mon!) / 3 + 1).padStart(2, '0');
+    const ms = (frac ?? '').padEnd(3, '0').slice(0, 3);
+    const t = Date.parse(`${year}-${month}-${day!.padStart(2, '0')}T${time}.${ms}Z`);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
 }
 
 function readTail(file: string): string {

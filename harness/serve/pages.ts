@@ -30,7 +30,7 @@ th{background:#f6f7fa;font-weight:600;font-size:13px}td.num{text-align:right;fon
 code,pre{font:12px ui-monospace,Menlo,Consolas,monospace}pre{background:#f6f7fa;border:1px solid #e3e6ec;border-radius:6px;padding:8px;white-space:pre-wrap;word-break:break-all}
 .stats td:first-child{color:#555;width:220px}
 .plots img{width:100%;max-width:1400px;display:block;margin:6px 0 14px;border:1px solid #e3e6ec;border-radius:6px}
-iframe.timeline{width:100%;height:900px;border:1px solid #e3e6ec;border-radius:6px}
+iframe.timeline{width:100%;height:600px;border:1px solid #e3e6ec;border-radius:6px}
 .logs{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:10px}
 .log{border:1px solid #e3e6ec;border-radius:6px;overflow:hidden}.log h4{margin:0;padding:4px 8px;background:#f6f7fa;font-size:13px}
 .log pre{margin:0;border:0;border-radius:0;max-height:320px;overflow:auto}
@@ -185,7 +185,7 @@ export function indexPage(root: string, runs: readonly RunEntry[]): string {
     `<div class="filters"><input type="search" id="q" placeholder="search: name, system, fault, seed…" aria-label="search">` +
     '<label>verdict <select id="verdict"><option value="">any</option><option>valid</option><option>invalid</option><option>unknown</option><option>running</option></select></label>' +
     '<label>status <select id="status"><option value="">any</option><option>complete</option><option>running</option><option>aborted</option><option>crashed</option><option>failed-to-start</option></select></label>' +
-    `<span id="shown" class="muted">${runs.length} runs</span></div>` +
+    `<span id="shown" class="muted">${runs.length} run${runs.length === 1 ? '' : 's'}</span></div>` +
     (runs.length === 0
       ? '<p>No runs here yet: <code>faultline run --out DIR</code> writes them.</p>'
       : '<table id="runs"><thead><tr><th>test</th><th>started (UTC)</th><th>system</th><th>workload</th><th>faults</th><th>status</th><th>verdict</th><th>seed</th><th>ops</th><th>duration</th></tr></thead>' +
@@ -312,13 +312,18 @@ function runScript(running: boolean): string {
     "pre.textContent=n.lines.map(function(l){return fmt(l.t)+'  '+l.text}).join('\\n')||'(nothing)';total+=n.matched;box.appendChild(h);box.appendChild(pre);logs.appendChild(box)});" +
     "ls.textContent=total+' lines'+(at.value!==''?' within '+win.value+' s of '+(+at.value).toFixed(3)+' s':'')}).catch(function(e){ls.textContent='could not load the logs: '+e})}" +
     "document.getElementById('logform').addEventListener('submit',function(e){e.preventDefault();load()});" +
+    // The timeline frame takes its content's height (same origin), so the page has one scrollbar.
+    "var tf=document.querySelector('iframe.timeline');function fit(){try{var h=tf.contentDocument.body.getBoundingClientRect().bottom;if(h>0)tf.style.height=Math.ceil(h+24)+'px'}catch(e){}}" +
+    "if(tf){tf.addEventListener('load',function(){fit();new ResizeObserver(fit).observe(tf.contentDocument.body)})}" +
     // A click on a fault band in the timeline (same origin) picks the moment.
     "window.addEventListener('message',function(e){if(e.origin!==location.origin||!e.data||typeof e.data.faultlineMoment!=='number')return;" +
     "at.value=(e.data.faultlineMoment/1e9).toFixed(3);load();document.getElementById('logs').scrollIntoView({block:'nearest'})});" +
     (running
       ? "function poll(){fetch('api/progress').then(function(r){return r.json()}).then(function(p){if(p.status!=='running'){location.reload();return}" +
-        "var lim=p.timeLimitS||0;document.getElementById('bar').style.width=(lim?Math.min(100,p.elapsedS/lim*100):0)+'%';" +
-        "document.getElementById('progress').textContent=p.elapsedS.toFixed(1)+' s'+(lim?' of a '+lim+' s run':'')+' · '+p.events+' events · about '+p.ops+' ops'}).catch(function(){}).then(function(){setTimeout(poll,1500)})}poll();"
+        'var lim=p.timeLimitS||0;' +
+        "var r=p.report,t=r&&r.phase==='main'?r.elapsedS:p.elapsedS;document.getElementById('bar').style.width=(lim?Math.min(100,t/lim*100):0)+'%';" +
+        "document.getElementById('progress').textContent=(r?r.phase+' · ':'')+t.toFixed(1)+' s'+(lim?' of a '+lim+' s run':'')+' · '+p.events+' events'+" +
+        "(r?' · '+Math.round(r.opsPerS)+' ops/s · ok '+r.ok+' · fail '+r.fail+' · info '+r.info+' · faults now: '+(r.faults||'none'):' · about '+p.ops+' ops')}).catch(function(){}).then(function(){setTimeout(poll,1500)})}poll();"
       : '')
   );
 }

@@ -2,6 +2,8 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } fr
 import { join } from 'node:path';
 import { z } from 'zod';
 import { FILES } from '../results-folder.js';
+import type { ProgressFile } from '../run/progress-file.js';
+import { progressFileSchema } from '../run/progress-file.js';
 import type { RunSummary } from '../run-summary.js';
 import { readRunSummary } from '../run-summary.js';
 
@@ -141,9 +143,11 @@ export interface LiveProgress {
   elapsedS: number;
   timeLimitS: number | null;
   ops: number;
+  /** From progress.json, when the run writes one: its phase, counts, rate and faults now. */
+  report?: ProgressFile;
 }
 
-/** How far a run has got, from the tail of its history (never the whole file). */
+/** How far a run has got: its progress.json, and the tail of its history (never the whole file). */
 export function liveProgress(dir: string): LiveProgress {
   const test = readTestJson(dir);
   let events = 0;
@@ -175,12 +179,14 @@ export function liveProgress(dir: string): LiveProgress {
   } catch {
     // no history yet
   }
+  const report = progressFileSchema.safeParse(readJson(join(dir, FILES.progress)));
   return {
     status: test?.status ?? 'unknown',
     events,
     elapsedS,
     timeLimitS: test?.spec?.timeLimit ?? null,
     ops,
+    ...(report.success ? { report: report.data } : {}),
   };
 }
 

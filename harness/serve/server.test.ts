@@ -185,5 +185,6 @@ describe('faultline serve', () => {
     expect(p).toMatchObject({ status: 'running', timeLimitS: 30 });
     expect(p.events).toBeGreaterThan(200);
     expect(p.elapsedS).toBeGreaterThan(0);
+    expect(p.report).toMatchObject({ phase: 'main', ok: 100, faults: 'partition' });
   });
 });

@@ -213,6 +213,23 @@ export async function writeFixtureRun(root: string, o: FixtureOptions): Promise<
   writeFileSync(join(dir, FILES.percentiles), percentilesSvg(title, ops, events));
   writeFileSync(join(dir, FILES.rate), rateSvg(title, ops, events));
   const end = events.at(-1)!.time / 1e9;
+  if (status === 'running') {
+    // What the runner's progress ticker writes: the main phase, counts so far, a fault in effect.
+    writeFileSync(
+      join(dir, FILES.progress),
+      JSON.stringify({
+        at: o.startedAt,
+        phase: 'main',
+        elapsedS: end,
+        limitS: 30,
+        opsPerS: ops.length / end,
+        ok: ops.length,
+        fail: 0,
+        info: 0,
+        faults: 'partition',
+      }),
+    );
+  }
   if (status !== 'running') {
     const bad = result.partitions.filter((p) => p.valid === false).map((p) => p.key);
     const summary: RunSummary = {
