@@ -87,6 +87,8 @@ export interface ClientFactory<O extends Op = Op> {
  * | `replica-kv` | `replica-read` {node, round}: one node's own replica, no coordination | `{node, round, keys: {key: {values, ts?, owners?}}}` |
  * | `replica-set` | as `replica-kv` | `{..., keys: {key: {elements, owners?}}}` |
  * | `replica-counter` | as `replica-kv` | `{..., keys: {key: {value, owners?}}}` |
+ * | `list-append` | `txn` with value `[[f, k, v], ...]`: `[append k v]`, `[r k nil]`, applied as one transaction | the micro-ops, each read's `nil` replaced by the list read ([] when absent) |
+ * | `rw-register` | `txn` as `list-append`, with `[w k v]` for writes | the micro-ops, each read's `nil` replaced by the value read (null when absent) |
  *
  * `owners` (optional, the factory declares `keyOwners: true`): the nodes that own the key by
  * the answering node's view of placement. A node lists every key it stores or holds a hint
@@ -103,6 +105,8 @@ export const CLIENT_APIS = [
   'replica-kv',
   'replica-set',
   'replica-counter',
+  'list-append',
+  'rw-register',
 ] as const;
 export type ClientApi = (typeof CLIENT_APIS)[number];
 

@@ -10,6 +10,8 @@ let dir: string;
 let g1c: string;
 let valid: string;
 let dup: string;
+let session: string;
+let realtime: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'elle-cli-'));
@@ -36,6 +38,37 @@ beforeAll(async () => {
     dup,
     `[{:type :ok, :f :txn, :process 0, :value [[:append :x 1]]}
  {:type :ok, :f :txn, :process 1, :value [[:append :x 1]]}]\n`,
+  );
+  // Process 0 wrote 1 and then read nil: not sequential, though serializable.
+  session = join(dir, 'session.jsonl');
+  await writeFile(
+    session,
+    [
+      { index: 0, time: 0, process: 0, type: 'ok', f: 'txn', value: [['w', 'x', 1]] },
+      { index: 1, time: 1, process: 0, type: 'ok', f: 'txn', value: [['r', 'x', null]] },
+    ]
+      .map((e) => JSON.stringify(e))
+      .join('\n'),
+  );
+  // One after another: T0 wrote 1, T1 wrote 2, then T2 read 1. Not linearizable per key.
+  realtime = join(dir, 'realtime.jsonl');
+  const txns = [[['w', 'x', 1]], [['w', 'x', 2]], [['r', 'x', 1]]];
+  await writeFile(
+    realtime,
+    txns
+      .flatMap((value, i) => [
+        {
+          index: 2 * i,
+          time: 2 * i,
+          process: i,
+          type: 'invoke',
+          f: 'txn',
+          value: value.map(([f, k, v]) => [f, k, f === 'r' ? null : v]),
+        },
+        { index: 2 * i + 1, time: 2 * i + 1, process: i, type: 'ok', f: 'txn', value },
+      ])
+      .map((e) => JSON.stringify(e))
+      .join('\n'),
   );
 });
 afterAll(async () => {
@@ -107,6 +140,41 @@ describe('faultline check --model list-append|rw-register', () => {
     expect(JSON.parse(ru.out[0]!).valid).toBe(true);
   });
 
+  it('assumes per-key order by process with --sequential-keys', async () => {
+    const plain = buffers();
+    expect(
+      await runElleCheck([session], flags({ model: 'rw-register', json: true }), plain.io),
+    ).toBe(EXIT.valid);
+    const seq = buffers();
+    const code = await runElleCheck(
+      [session],
+      flags({ model: 'rw-register', sequentialKeys: true, json: true }),
+      seq.io,
+    );
+    expect(code).toBe(EXIT.invalid);
+    expect(JSON.parse(seq.out[0]!)).toMatchObject({ valid: false, anomalies: ['cyclic-versions'] });
+  });
+
+  it('assumes per-key order by real time with --linearizable-keys', async () => {
+    const plain = buffers();
+    expect(
+      await runElleCheck([realtime], flags({ model: 'rw-register', json: true }), plain.io),
+    ).toBe(EXIT.valid);
+    const lin = buffers();
+    const code = await runElleCheck(
+      [realtime],
+      flags({ model: 'rw-register', linearizableKeys: true }),
+      lin.io,
+    );
+    expect(code).toBe(EXIT.invalid);
+    expect(lin.out.join('\n')).toMatch(/cyclic-versions \(1\): .*versions of key "x" form a cycle/);
+    // Process order alone does not order these: each txn has its own process.
+    const seq = buffers();
+    expect(
+      await runElleCheck([realtime], flags({ model: 'rw-register', sequentialKeys: true }), seq.io),
+    ).toBe(EXIT.valid);
+  });
+
   it('writes a page per history with --out', async () => {
     const out = join(dir, 'out');
     const b = buffers();
@@ -127,6 +195,12 @@ describe('faultline check --model list-append|rw-register', () => {
     await expect(
       runElleCheck([g1c], flags({ model: 'list-append', initial: '0' }), buffers().io),
     ).rejects.toThrow(/--initial does not apply/);
+    await expect(
+      runElleCheck([g1c], flags({ model: 'list-append', sequentialKeys: true }), buffers().io),
+    ).rejects.toThrow(/--sequential-keys applies to --model rw-register only/);
+    await expect(
+      runElleCheck([g1c], flags({ model: 'list-append', linearizableKeys: true }), buffers().io),
+    ).rejects.toThrow(/--linearizable-keys applies to --model rw-register only/);
     const b = buffers();
     expect(await runElleCheck([join(dir, 'none.edn')], flags({ model: 'list-append' }), b.io)).toBe(
       EXIT.usage,

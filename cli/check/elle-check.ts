@@ -51,6 +51,8 @@ const flagsSchema = z.object({
       message: `unknown anomaly; known: ${KNOWN_ANOMALIES.join(', ')}`,
     })
     .optional(),
+  sequentialKeys: z.boolean().default(false),
+  linearizableKeys: z.boolean().default(false),
 });
 
 /** Flags of the linearizability check that mean nothing here. */
@@ -66,12 +68,29 @@ const FLAG_NAMES: Record<string, string> = {
   consistencyModels: '--consistency-models',
   anomalies: '--anomalies',
   out: '--out',
+  sequentialKeys: '--sequential-keys',
+  linearizableKeys: '--linearizable-keys',
+};
+
+/** Flags of rw-register's version order: list-append's lists give the order outright. */
+const RW_REGISTER_ONLY: Record<string, string> = {
+  sequentialKeys: '--sequential-keys',
+  linearizableKeys: '--linearizable-keys',
 };
 
 function parseFlags(raw: Record<string, unknown>) {
   for (const [field, flag] of Object.entries(NOT_HERE)) {
     if (raw[field] !== undefined && raw[field] !== false) {
       throw new UsageError(`${flag} does not apply to --model ${String(raw.model)}`);
+    }
+  }
+  if (raw.model !== 'rw-register') {
+    for (const [field, flag] of Object.entries(RW_REGISTER_ONLY)) {
+      if (raw[field] !== undefined && raw[field] !== false) {
+        throw new UsageError(
+          `${flag} applies to --model rw-register only (list-append reads give the version order)`,
+        );
+      }
     }
   }
   if (raw.partition === false) {
@@ -135,6 +154,8 @@ export async function runElleCheck(
           ? { consistencyModels: flags.consistencyModels }
           : {}),
         ...(flags.anomalies !== undefined ? { anomalies: flags.anomalies } : {}),
+        sequentialKeys: flags.sequentialKeys,
+        linearizableKeys: flags.linearizableKeys,
       });
       const elapsedMs = performance.now() - started;
       verdicts.push(r.valid);

@@ -270,6 +270,14 @@ export const registerCheck: RegisterCommand = (program: Command, { io, setExit }
       'with --model list-append|rw-register: models to check, comma-separated (default strict-serializable)',
     )
     .option('--anomalies <names>', 'with --model list-append|rw-register: check for exactly these')
+    .option(
+      '--sequential-keys',
+      "with --model rw-register: assume each process sees each key's versions in order",
+    )
+    .option(
+      '--linearizable-keys',
+      "with --model rw-register: assume real-time order orders each key's versions",
+    )
     .action(async (files: string[], opts: Record<string, unknown>) => {
       setExit(await runCheck(files, opts, io));
     });

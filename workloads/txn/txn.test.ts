@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { simulateStore } from '../../checker/elle/testing/store-sim.js';
 import { leaderless } from '../../cluster-images/leaderless/system.js';
-import type { ClientFactory } from '../../core/client.js';
+import { CLIENT_APIS, type ClientApi, type ClientFactory } from '../../core/client.js';
 import { Rng } from '../../core/random.js';
+import { defineSystem } from '../../core/system.js';
 import { limit, simulate } from '../../generators/index.js';
 import { WORKLOADS } from '../index.js';
 import { elleChecker } from './checker.js';
@@ -81,6 +82,34 @@ describe('list-append and rw-register workloads', () => {
         { system: leaderless, nodes: ['n1'], concurrency: 1, rng: new Rng(1) },
       ),
     ).toThrow(/needs the list-append client API/);
+  });
+
+  it('take the txn client APIs of a user-defined system, and refuse one without them', () => {
+    const txnApis: ClientApi[] = ['list-append', 'rw-register'];
+    expect(CLIENT_APIS).toEqual(expect.arrayContaining(txnApis));
+    const userSystem = (clients: Partial<Record<ClientApi, ClientFactory>>) =>
+      defineSystem({
+        name: 'my-db',
+        local: { launch: () => ({ command: '/bin/true', args: [], env: {} }) },
+        healthy: async () => true,
+        clients,
+      });
+    const ctx = (s: ReturnType<typeof userSystem>) => ({
+      system: s,
+      nodes: ['n1'],
+      concurrency: 1,
+      rng: new Rng(1),
+    });
+    const withTxn = userSystem({ 'list-append': fakeTxnClient, 'rw-register': fakeTxnClient });
+    for (const name of txnApis) {
+      expect(WORKLOADS.get(name)!.build({}, ctx(withTxn)).client).toBe(fakeTxnClient);
+    }
+    const without = userSystem({ register: leaderless.clients.register! });
+    for (const name of txnApis) {
+      expect(() => WORKLOADS.get(name)!.build({}, ctx(without))).toThrow(
+        `the ${name} workload needs the ${name} client API; system my-db does not offer it (it offers: register)`,
+      );
+    }
   });
 
   it('checks the history for the models asked', async () => {
