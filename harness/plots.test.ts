@@ -92,8 +92,22 @@ describe('latency and rate plots of a 1M-op history', () => {
     for (const [, points] of rate.matchAll(/points="([^"]*)"/g)) {
       expect(points!.split(' ').length).toBeLessThanOrEqual(365);
     }
-    expect(rate.length).toBeLessThan(50_000);
+    // Plus a hover column per bucket with its figures (~80 bytes each).
+    const columns = [...rate.matchAll(/<rect x="[\d.]+" width="[\d.]+"><title>([^<]*)</g)];
+    expect(columns).toHaveLength(365);
+    expect(rate.length).toBeLessThan(64_000);
     expect(rate).toContain('ops/s (mean over 2.7 s)'); // 1001 s in 365 buckets
+  });
+
+  it("tell each bucket's figures on hover, in the order of the legend", () => {
+    const columns = [...rate.matchAll(/<rect x="([\d.]+)" width="([\d.]+)"><title>([^<]*)</g)];
+    // Side by side across the plot area (60 to 790 px), each naming its time span and rates.
+    expect(Number(columns[0]![1])).toBeCloseTo(60, 0);
+    const last = columns.at(-1)!;
+    expect(Number(last[1]) + Number(last[2])).toBeCloseTo(790, 0);
+    for (const [, , , text] of columns) {
+      expect(text).toMatch(/^[\d.]+–[\d.]+ s: ok \d+\/s( · fail \d+\/s)?( · info \d+\/s)?$/);
+    }
   });
 
   it('are well-formed XML', () => {
@@ -248,6 +262,14 @@ describe('latency percentiles over time', () => {
     // Slow tails above the median (a smaller y) before the gap; flat 10 ms after it.
     for (const [k, y] of runs('p99')[0]!.entries()) expect(y).toBeLessThan(runs('p50')[0]![k]!);
     expect(new Set([...runs('p50')[1]!, ...runs('max')[1]!]).size).toBe(1);
+    // Hover: a column per bucket that has ok ops, with its four figures and count.
+    const tips = [...svg.matchAll(/<rect x="[\d.]+" width="[\d.]+"><title>([^<]*)</g)].map(
+      (m) => m[1]!,
+    );
+    expect(tips).toHaveLength(16);
+    expect(tips.at(-1)).toBe(
+      '4.75–5.00 s: p50 10.0 ms · p90 10.0 ms · p99 10.0 ms · max 10.0 ms (2 ok ops)',
+    );
   });
 
   it('draw a bucket between two empty ones as a dot per percentile', () => {

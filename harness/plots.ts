@@ -43,6 +43,34 @@ interface Series {
 const outcomeSeries = (outcomes: readonly Outcome[]): Series[] =>
   outcomes.map((o) => ({ label: o, colour: COLORS[o] }));
 
+/**
+ * Transparent columns over the plot, one per bucket, each with a tooltip of its figures: the
+ * plot answers "what was it here?" on hover when shown inline or as an `<object>`, with no
+ * script (the files stay static).
+ */
+function hoverColumns(
+  buckets: number,
+  bucketS: number,
+  endS: number,
+  text: (i: number) => string | undefined,
+): string {
+  const out: string[] = [];
+  const w = (bucketS / endS) * PW;
+  const digits = bucketS < 1 ? 2 : 1;
+  for (let i = 0; i < buckets; i++) {
+    const t = text(i);
+    if (t === undefined) continue;
+    out.push(
+      `<rect x="${(M.left + i * w).toFixed(1)}" width="${w.toFixed(1)}"><title>${esc(`${(i * bucketS).toFixed(digits)}–${((i + 1) * bucketS).toFixed(digits)} s: ${t}`)}</title></rect>`,
+    );
+  }
+  // Each column's height comes from the style (an SVG 2 geometry property), saving bytes per rect.
+  return (
+    `<style>.hover rect{height:${PH}px}</style>` +
+    `<g class="hover" fill-opacity="0" transform="translate(0 ${M.top})">${out.join('')}</g>`
+  );
+}
+
 const isOutcome = (t: string): t is Outcome => t === 'ok' || t === 'fail' || t === 'info';
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -253,6 +281,9 @@ export function rateSvg(
       return `<polyline fill="none" stroke="${COLORS[k]}" stroke-width="1.5" points="${pts.join(' ')}"/>`;
     })
     .join('');
+  const hover = hoverColumns(buckets, bucketS, endS, (i) =>
+    outcomes.map((k) => `${k} ${Math.round(counts.get(k)![i]! / bucketS)}/s`).join(' · '),
+  );
   const yTicks = [0, 0.5, 1]
     .map(
       (f) =>
@@ -264,7 +295,7 @@ export function rateSvg(
   return frame(
     `${title}: throughput`,
     endS,
-    lines,
+    lines + hover,
     yTicks + label,
     events,
     outcomeSeries(outcomes),
@@ -306,6 +337,9 @@ export function percentilesSvg(
   const decades = Math.ceil(Math.log10(maxMs)) + 2;
   const y = (ms: number) => M.top + PH - ((Math.log10(ms) + 2) / decades) * PH;
   const sorted = per.map((xs) => Float64Array.from(xs).sort());
+  /** The q-th quantile of a sorted bucket (nearest rank). */
+  const at = (xs: Float64Array, q: number) =>
+    xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))]!;
   const lines: string[] = [];
   const drawn = PERCENTILES.filter(() => sorted.some((xs) => xs.length > 0));
   // The maximum first (dashed), so that p99, which equals it in a sparse bucket, is seen on top.
@@ -316,7 +350,7 @@ export function percentilesSvg(
         if (runs.at(-1)!.length > 0) runs.push([]);
         return;
       }
-      const v = xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(p.q * xs.length) - 1))]!;
+      const v = at(xs, p.q);
       const mid = (i + 0.5) * bucketS;
       runs.at(-1)!.push(`${(M.left + (mid / endS) * PW).toFixed(1)},${y(v).toFixed(1)}`);
     });
@@ -336,6 +370,12 @@ export function percentilesSvg(
       );
     }
   }
+  const hover = hoverColumns(buckets, bucketS, endS, (i) => {
+    const xs = sorted[i]!;
+    if (xs.length === 0) return undefined;
+    const figures = PERCENTILES.map((p) => `${p.label} ${at(xs, p.q).toFixed(1)} ms`).join(' · ');
+    return `${figures} (${xs.length} ok op${xs.length === 1 ? '' : 's'})`;
+  });
   const yTicks: string[] = [];
   for (let d = -2; d < decades - 2; d++) {
     const ms = 10 ** d;
@@ -351,7 +391,7 @@ export function percentilesSvg(
   return frame(
     `${title}: latency percentiles`,
     endS,
-    lines.join(''),
+    lines.join('') + hover,
     yTicks.join(''),
     events,
     drawn.map((p) => ({ label: p.label, colour: p.colour })),

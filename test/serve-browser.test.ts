@@ -137,17 +137,20 @@ describe('in a browser', () => {
     expect(await page.locator('#verdict').innerText()).toContain('valid: every checker decided');
     expect(await page.locator('.stats').innerText()).toContain('faults that happened');
     expect(await page.locator('#reproduce').innerText()).toContain('--seed 1234');
-    const plots = page.locator('.plots img');
+    const plots = page.locator('.plots object');
     expect(await plots.count()).toBe(3);
-    for (const box of await plots.evaluateAll((imgs) =>
-      imgs.map((i) => ({
-        w: (i as unknown as Img).getBoundingClientRect().width,
-        nat: (i as unknown as Img).naturalWidth,
-      })),
+    for (const w of await plots.evaluateAll((objs) =>
+      objs.map((o) => (o as unknown as Img).getBoundingClientRect().width),
     )) {
-      expect(box.nat).toBeGreaterThan(0);
-      expect(box.w).toBeGreaterThan(1000); // the page's width, not a fixed 900 px
+      expect(w).toBeGreaterThan(1000); // the page's width, not a fixed 900 px
     }
+    // Each plot is loaded as a document of its own, so its tooltips answer a hover: the rate
+    // plot's columns tell the figures of their span of time.
+    await expect.poll(() => page.frames().some((f) => f.url().endsWith('/rate.svg'))).toBe(true);
+    const rate = page.frames().find((f) => f.url().endsWith('/rate.svg'))!;
+    const tips = rate.locator('g.hover rect title');
+    await expect.poll(() => tips.count()).toBeGreaterThanOrEqual(1);
+    expect(await tips.first().textContent()).toMatch(/^0\.0+–[\d.]+ s: ok \d+\/s/);
     const frame = page.frameLocator('iframe.timeline');
     await frame.locator('#wr[data-ready="1"]').waitFor();
     expect(await frame.locator('.wr-fault').count()).toBe(good.faults);

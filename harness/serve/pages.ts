@@ -29,7 +29,7 @@ th{background:#f6f7fa;font-weight:600;font-size:13px}td.num{text-align:right;fon
 .muted{color:#666}.reasons li{margin:2px 0}
 code,pre{font:12px ui-monospace,Menlo,Consolas,monospace}pre{background:#f6f7fa;border:1px solid #e3e6ec;border-radius:6px;padding:8px;white-space:pre-wrap;word-break:break-all}
 .stats td:first-child{color:#555;width:220px}
-.plots img{width:100%;max-width:1400px;display:block;margin:6px 0 14px;border:1px solid #e3e6ec;border-radius:6px}
+.plots object{width:100%;max-width:1400px;aspect-ratio:900/320;display:block;margin:6px 0 14px;border:1px solid #e3e6ec;border-radius:6px}
 iframe.timeline{width:100%;height:600px;border:1px solid #e3e6ec;border-radius:6px}
 .logs{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:10px}
 .log{border:1px solid #e3e6ec;border-radius:6px;overflow:hidden}.log h4{margin:0;padding:4px 8px;background:#f6f7fa;font-size:13px}
@@ -262,7 +262,8 @@ export function runPage(r: RunEntry): string {
   };
   const plots = [FILES.latency, FILES.percentiles, FILES.rate]
     .filter(has)
-    .map((f) => `<img src="${esc(f)}" alt="${esc(f)}">`)
+    // As objects rather than images, so their tooltips (fault, bucket figures) answer a hover.
+    .map((f) => `<object type="image/svg+xml" data="${esc(f)}" aria-label="${esc(f)}"></object>`)
     .join('');
   const downloads = [FILES.history, FILES.results, FILES.summary, FILES.test]
     .filter(has)

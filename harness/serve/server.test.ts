@@ -149,6 +149,10 @@ describe('faultline serve', () => {
     expect(h.body.split('\n').filter(Boolean).length).toBeGreaterThan(800);
     const svg = await get(server.url, `/runs/reg/${good.folder}/latency-percentiles.svg`);
     expect(svg.headers['content-type']).toBe('image/svg+xml');
+    // Shown as <object>s, the plots are documents: no script may run in one.
+    expect(svg.headers['content-security-policy']).toMatch(
+      /^default-src 'none'; style-src 'unsafe-inline'$/,
+    );
     const log = await get(server.url, `/runs/reg/${good.folder}/nodes/n1/stdout.log`);
     expect(log.headers['content-type']).toMatch(/^text\/plain/);
     expect(log.headers['x-content-type-options']).toBe('nosniff');

@@ -118,6 +118,9 @@ function sendFile(req: IncomingMessage, res: ServerResponse, rootReal: string, f
     'Content-Length': String(st.size),
     'Cache-Control': 'no-cache',
   };
+  // A plot is a picture: no script runs in it, even when shown as an <object>.
+  if (ext === '.svg')
+    headers['Content-Security-Policy'] = "default-src 'none'; style-src 'unsafe-inline'";
   if (ext === '.jsonl') headers['Content-Disposition'] = `attachment; filename="${FILES.history}"`;
   res.writeHead(200, headers);
   if (req.method === 'HEAD') {
