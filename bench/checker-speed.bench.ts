@@ -8,14 +8,17 @@
  * FAULTLINE_BENCH_EVENTS: events of the generated history, default 1,000,000).
  * The machine is shared: quote medians, and compare on a quiet machine.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { eventToEdn } from '../checker/history/export.js';
 import { generateHistory } from '../checker/history/generate.js';
 import { stringifyJson } from '../checker/history/json.js';
+import { median } from './driven-vs-bare.js';
+import type { TimedRun } from './timed-process.js';
+import { probeModule, spawnTimed } from './timed-process.js';
 
 export const name = 'checker speed: whole-process check and 1M-event reading';
 
@@ -56,63 +59,12 @@ const GROUPS: Group[] = [
   },
 ];
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-
-/**
- * A module every spawned process imports first (`--import`): at exit it appends the process's
- * peak RSS (KiB) to the file named by FAULTLINE_BENCH_RSS. Worker threads import it too; the
- * largest figure is the process's.
- */
-function rssProbe(dir: string): string {
-  const file = join(dir, 'rss-probe.mjs');
-  writeFileSync(
-    file,
-    `import { appendFileSync } from 'node:fs';
-process.on('exit', () => {
-  if (process.env.FAULTLINE_BENCH_RSS) appendFileSync(process.env.FAULTLINE_BENCH_RSS, process.resourceUsage().maxRSS + '\\n');
-});
-`,
-  );
-  return pathToFileURL(file).href;
-}
-
-interface Run {
-  wallMs: number;
-  rssKiB: number;
-  status: number | null;
-  stdout: string;
-}
-
-function spawnTimed(dir: string, probe: string, args: string[]): Run {
-  const rssFile = join(dir, 'rss.txt');
-  rmSync(rssFile, { force: true });
-  const t0 = performance.now();
-  const out = spawnSync(process.execPath, ['--import', probe, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-    env: { ...process.env, FAULTLINE_BENCH_RSS: rssFile },
-  });
-  const wallMs = performance.now() - t0;
-  let rssKiB = 0;
-  try {
-    for (const l of readFileSync(rssFile, 'utf8').split('\n'))
-      rssKiB = Math.max(rssKiB, Number(l) || 0);
-  } catch {
-    // no figure: the process died before its exit handlers ran
-  }
-  return { wallMs, rssKiB, status: out.status, stdout: out.stdout };
-}
-
 const MiB = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
 
 function groups(dir: string, probe: string): void {
   process.stdout.write(`\nfaultline check, whole process, median of ${RUNS} (after one warm-up)\n`);
   for (const g of GROUPS) {
-    const runs: Run[] = [];
+    const runs: TimedRun[] = [];
     spawnTimed(dir, probe, [CLI, 'check', ...g.args]);
     for (let i = 0; i < RUNS; i++) runs.push(spawnTimed(dir, probe, [CLI, 'check', ...g.args]));
     const wall = median(runs.map((r) => r.wallMs));
@@ -179,7 +131,7 @@ process.stdout.write(JSON.stringify({ ms: performance.now() - t0, events: h.even
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'faultline-bench-speed-'));
   try {
-    const probe = rssProbe(dir);
+    const probe = probeModule(dir);
     groups(dir, probe);
     reading(dir, probe);
   } finally {

@@ -10,20 +10,15 @@
  * `npm run bench -- elle` (FAULTLINE_BENCH_RUNS: runs of the 100k case, default 3;
  * FAULTLINE_BENCH_ELLE_BIG: 0 to skip the 1M case). The machine is shared: quote medians.
  */
-import { spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { simulateStore } from '../checker/elle/testing/store-sim.js';
+import { median } from './driven-vs-bare.js';
+import type { TimedRun } from './timed-process.js';
+import { probeModule, spawnTimed } from './timed-process.js';
 
 export const name = 'elle: list-append check at 100k and 1M txns';
 
@@ -43,61 +38,6 @@ const CASES: Case[] = [
   { txns: 100_000, runs: RUNS, wallTarget: 2, rssTargetGiB: 2 },
   ...(BIG ? [{ txns: 1_000_000, runs: 1, wallTarget: 30, rssTargetGiB: 8 }] : []),
 ];
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-
-/**
- * Imported first by every spawned process (`--import`): at exit it appends the process's peak
- * RSS (KiB) and CPU time (user + system, µs) to the file named by FAULTLINE_BENCH_RSS.
- */
-function probe(dir: string): string {
-  const file = join(dir, 'probe.mjs');
-  writeFileSync(
-    file,
-    `import { appendFileSync } from 'node:fs';
-process.on('exit', () => {
-  const u = process.resourceUsage();
-  if (process.env.FAULTLINE_BENCH_RSS) appendFileSync(process.env.FAULTLINE_BENCH_RSS, u.maxRSS + ' ' + (u.userCPUTime + u.systemCPUTime) + '\\n');
-});
-`,
-  );
-  return pathToFileURL(file).href;
-}
-
-interface Run {
-  wallMs: number;
-  rssKiB: number;
-  cpuMs: number;
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function spawnTimed(dir: string, probeUrl: string, args: string[]): Run {
-  const rssFile = join(dir, 'rss.txt');
-  rmSync(rssFile, { force: true });
-  const t0 = performance.now();
-  const out = spawnSync(process.execPath, ['--import', probeUrl, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-    env: { ...process.env, FAULTLINE_BENCH_RSS: rssFile },
-  });
-  const wallMs = performance.now() - t0;
-  let rssKiB = 0;
-  let cpuMs = 0;
-  try {
-    const [rss, cpu] = readFileSync(rssFile, 'utf8').trim().split(' ').map(Number);
-    rssKiB = rss ?? 0;
-    cpuMs = (cpu ?? 0) / 1000;
-  } catch {
-    // no figure: the process died before its exit handlers ran
-  }
-  return { wallMs, rssKiB, cpuMs, status: out.status, stdout: out.stdout, stderr: out.stderr };
-}
 
 /** Writes the history as JSONL a chunk at a time (1M txns is beyond one string). */
 function writeHistory(file: string, txns: number): { events: number; mib: number; ms: number } {
@@ -170,7 +110,7 @@ export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'faultline-bench-elle-'));
   const rows: Row[] = [];
   try {
-    const probeUrl = probe(dir);
+    const probeUrl = probeModule(dir);
     const split = splitScript(dir);
     for (const c of CASES) {
       const file = join(dir, `list-append-${c.txns}.jsonl`);
@@ -178,7 +118,7 @@ export async function run(): Promise<void> {
       process.stdout.write(
         `\n${c.txns.toLocaleString('en')} txns: ${w.events.toLocaleString('en')} events, ${w.mib.toFixed(0)} MiB of JSONL (generated and written in ${s(w.ms)})\n`,
       );
-      const runs: Run[] = [];
+      const runs: TimedRun[] = [];
       for (let i = 0; i < c.runs; i++) {
         const r = spawnTimed(dir, probeUrl, [
           CLI,
