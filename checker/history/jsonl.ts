@@ -64,30 +64,42 @@ export interface JsonlBatch {
 }
 
 /**
- * Parses the complete lines `text` (no trailing newline), the first being line `firstLine + 1`.
- * Fast path: one JSON.parse for the whole chunk, as an array; it applies when every line is
- * exactly one JSON value (a blank line or two values on a line make the array parse fail, or
- * its length differ from the line count), and when no digit run is long enough to be an
- * integer JSON.parse would round. Otherwise, line by line (exact integers, and errors worded).
+ * Parses complete lines written in `json` as `[line,line,...]`: `lines` of them (newlines
+ * already turned into commas), the first being line `firstLine + 1`. One JSON.parse for them
+ * all; applies when every line is exactly one JSON value (a blank line or two values on a line
+ * make the parse fail, or its length differ from the line count), and when no digit run is
+ * long enough to be an integer JSON.parse would round. Undefined when it does not apply.
  */
-function parseLines(text: string, firstLine: number, file: string, out: JsonlBatch): number {
-  let count = 1;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) count += 1;
+function parseAsArray(
+  json: string,
+  lines: number,
+  firstLine: number,
+  file: string,
+): JsonlBatch | undefined {
+  if (mayHoldUnsafeInteger(json)) return undefined;
   let values: unknown;
   try {
-    values = mayHoldUnsafeInteger(text) ? undefined : JSON.parse(`[${text.replaceAll('\n', ',')}]`);
+    values = JSON.parse(json);
   } catch {
-    values = undefined;
+    return undefined;
   }
-  if (Array.isArray(values) && values.length === count) {
-    for (let k = 0; k < count; k++) {
-      const v: unknown = values[k];
-      const line = firstLine + k + 1;
-      out.events.push(isHistoryEvent(v) ? v : parseHistoryEvent(v, { file, line }));
-      out.lines.push(line);
-    }
-    return count;
+  if (!Array.isArray(values) || values.length !== lines) return undefined;
+  const lineNos = new Array<number>(lines);
+  for (let k = 0; k < lines; k++) {
+    const v: unknown = values[k];
+    lineNos[k] = firstLine + k + 1;
+    // (throws, naming the line and the field)
+    if (!isHistoryEvent(v)) parseHistoryEvent(v, { file, line: firstLine + k + 1 });
   }
+  return { events: values as HistoryEvent[], lines: lineNos };
+}
+
+/**
+ * Parses the complete lines `text` (no trailing newline) one at a time, the first being line
+ * `firstLine + 1`: exact integers, blank lines skipped, errors worded.
+ */
+function parseEachLine(text: string, firstLine: number, file: string): JsonlBatch {
+  const out: JsonlBatch = { events: [], lines: [] };
   let line = firstLine;
   let from = 0;
   while (from <= text.length) {
@@ -101,20 +113,30 @@ function parseLines(text: string, firstLine: number, file: string, out: JsonlBat
     out.events.push(parseLine(body, file, line));
     out.lines.push(line);
   }
-  return count;
+  return out;
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const NEWLINE = 0x0a;
+const COMMA = 0x2c;
 
 /**
  * Splits a JSONL history's bytes, as they are read, into complete lines and parses them. A
  * chunk is cut at its last newline byte (which UTF-8 never uses inside a character), so each
- * piece decodes on its own, with no decoder state and no joining of strings.
+ * piece decodes on its own, with no decoder state.
+ *
+ * The complete lines are copied into a buffer of this reader's as `[line,line,...]` (newline
+ * bytes become commas: a newline is never inside a JSON value), decoded once and parsed with
+ * one JSON.parse; only when that does not apply (./parseAsArray) are they decoded again and
+ * parsed line by line.
  */
 export class JsonlChunks {
+  /** The start of an unfinished line. */
   private rest: Buffer | undefined;
   private lineNo = 0;
   private first = true;
+  /** Where the lines of a chunk are written as a JSON array (reused from chunk to chunk). */
+  private array = Buffer.alloc(0);
 
   constructor(
     private readonly file: string,
@@ -123,8 +145,11 @@ export class JsonlChunks {
 
   /** The events of the lines that `chunk` completes (undefined: none). */
   push(chunk: Buffer): JsonlBatch | undefined {
-    let bytes = this.rest === undefined ? chunk : Buffer.concat([this.rest, chunk]);
+    let head = this.rest;
+    let bytes = chunk;
     if (this.first) {
+      bytes = head === undefined ? chunk : Buffer.concat([head, chunk]);
+      head = undefined;
       if (bytes.length < BOM.length && BOM.subarray(0, bytes.length).equals(bytes)) {
         this.rest = bytes;
         return undefined;
@@ -133,14 +158,35 @@ export class JsonlChunks {
       // A byte-order mark is not part of the first line.
       if (bytes.subarray(0, BOM.length).equals(BOM)) bytes = bytes.subarray(BOM.length);
     }
-    const cut = bytes.lastIndexOf(10);
+    const cut = bytes.lastIndexOf(NEWLINE);
     if (cut < 0) {
-      this.rest = bytes;
+      this.rest = head === undefined ? bytes : Buffer.concat([head, bytes]);
       return undefined;
     }
     this.rest = cut + 1 < bytes.length ? bytes.subarray(cut + 1) : undefined;
-    const batch: JsonlBatch = { events: [], lines: [] };
-    this.lineNo += parseLines(bytes.toString('utf8', 0, cut), this.lineNo, this.file, batch);
+    const body = bytes.subarray(0, cut);
+    const firstLine = this.lineNo;
+    // [head + body], newlines as commas
+    const size = (head?.length ?? 0) + body.length + 2;
+    if (this.array.length < size) this.array = Buffer.allocUnsafe(size + (size >> 2));
+    const array = this.array.subarray(0, size);
+    array[0] = 0x5b;
+    const at = head === undefined ? 1 : 1 + head.copy(array, 1);
+    body.copy(array, at);
+    array[size - 1] = 0x5d;
+    let lines = 1;
+    for (let i = array.indexOf(NEWLINE, 1); i >= 0; i = array.indexOf(NEWLINE, i + 1)) {
+      array[i] = COMMA;
+      lines += 1;
+    }
+    this.lineNo += lines;
+    const batch =
+      parseAsArray(array.toString('utf8'), lines, firstLine, this.file) ??
+      parseEachLine(
+        (head === undefined ? body : Buffer.concat([head, body])).toString('utf8'),
+        firstLine,
+        this.file,
+      );
     return batch.events.length > 0 ? batch : undefined;
   }
 
@@ -150,6 +196,7 @@ export class JsonlChunks {
     let rest = this.rest?.toString('utf8') ?? '';
     if (this.first && rest.startsWith('\uFEFF')) rest = rest.slice(1);
     this.rest = undefined;
+    this.array = Buffer.alloc(0);
     const body = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
     if (body.trim() === '') return undefined;
     if (isTruncatedJson(body)) {

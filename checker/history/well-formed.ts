@@ -29,7 +29,14 @@ export interface WellFormedOptions {
   retiredProcesses?: RetiredProcessPolicy;
 }
 
-interface OpenOp {
+/**
+ * What a client process is doing: 'open', an operation invoked (at `line`) and not completed;
+ * 'retired', its last operation completed with info (at `line`); 'idle' otherwise. One entry
+ * per process, updated in place: one map lookup per event, and no allocation per operation.
+ */
+interface ProcessState {
+  state: 'idle' | 'open' | 'retired';
+  /** The open operation's `f` and `key`. */
   f: string;
   key: HistoryEvent['key'];
   line: number | undefined;
@@ -52,9 +59,7 @@ export class WellFormedChecker {
   private nextIndex = 0;
   private lastTime = 0;
   private lastTimeLine: number | undefined;
-  private readonly open = new Map<ProcessId, OpenOp>();
-  /** Processes whose last operation completed with info → the line of that completion. */
-  private readonly retired = new Map<ProcessId, number | undefined>();
+  private readonly processes = new Map<ProcessId, ProcessState>();
   private reuses = 0;
   private firstReuse:
     | { line: number | undefined; process: ProcessId; infoLine: number | undefined }
@@ -75,26 +80,35 @@ export class WellFormedChecker {
    * is then left as it was, so a writer can refuse the event and go on.
    */
   add(event: HistoryEvent, line?: number): void {
-    this.check(event, line);
+    const state = this.check(event, line);
     this.nextIndex += 1;
     this.lastTime = event.time;
     this.lastTimeLine = line;
     if (!isClientEvent(event)) return;
-    const { process } = event;
-    if (event.type === 'invoke') {
-      if (this.retired.has(process)) {
-        this.reuses += 1;
-        this.firstReuse ??= { line, process, infoLine: this.retired.get(process) };
-        this.retired.delete(process);
-      }
-      this.open.set(process, { f: event.f, key: event.key, line });
+    if (event.type !== 'invoke') {
+      // check() found the process's operation open
+      state!.state = event.type === 'info' ? 'retired' : 'idle';
+      state!.key = undefined;
+      state!.line = line;
       return;
     }
-    this.open.delete(process);
-    if (event.type === 'info') this.retired.set(process, line);
+    const { process, f, key } = event;
+    if (state === undefined) {
+      this.processes.set(process, { state: 'open', f, key, line });
+      return;
+    }
+    if (state.state === 'retired') {
+      this.reuses += 1;
+      this.firstReuse ??= { line, process, infoLine: state.line };
+    }
+    state.state = 'open';
+    state.f = f;
+    state.key = key;
+    state.line = line;
   }
 
-  private check(event: HistoryEvent, line: number | undefined): void {
+  /** Throws at the first problem with `event`; else the state of its process (if a client's). */
+  private check(event: HistoryEvent, line: number | undefined): ProcessState | undefined {
     if (event.index !== this.nextIndex) {
       this.fail(
         line,
@@ -112,45 +126,43 @@ export class WellFormedChecker {
     if (!OP_TYPE_SET.has(event.type)) {
       this.fail(line, `expected one of ${OP_TYPES.join('|')}, got ${show(event.type)}`, 'type');
     }
-    if (!isClientEvent(event)) return;
+    if (!isClientEvent(event)) return undefined;
 
     const { process, f } = event;
-    const open = this.open.get(process);
+    const state = this.processes.get(process);
     if (event.type === 'invoke') {
-      if (open !== undefined) {
+      if (state?.state === 'open') {
         this.fail(
           line,
-          `${proc(process)} invokes "${f}" while its "${open.f}" invoked${at(open.line)} has not completed (a process runs one operation at a time)`,
+          `${proc(process)} invokes "${f}" while its "${state.f}" invoked${at(state.line)} has not completed (a process runs one operation at a time)`,
         );
       }
-      if (this.retired.has(process)) {
-        const infoLine = this.retired.get(process);
-        if (this.policy === 'error') {
-          this.fail(
-            line,
-            `${proc(process)} invokes "${f}" after an info completion${at(infoLine)}; a process id is retired after info (use a fresh id)`,
-          );
-        }
+      if (state?.state === 'retired' && this.policy === 'error') {
+        this.fail(
+          line,
+          `${proc(process)} invokes "${f}" after an info completion${at(state.line)}; a process id is retired after info (use a fresh id)`,
+        );
       }
-      return;
+      return state;
     }
-    if (open === undefined) {
+    if (state?.state !== 'open') {
       this.fail(line, `${event.type} completion of "${f}" by ${proc(process)} without an invoke`);
     }
-    if (open.f !== f) {
+    if (state.f !== f) {
       this.fail(
         line,
-        `the completion's "${f}" differs from "${open.f}" in its invoke${at(open.line)} by ${proc(process)}`,
+        `the completion's "${f}" differs from "${state.f}" in its invoke${at(state.line)} by ${proc(process)}`,
         'f',
       );
     }
-    if (open.key !== undefined && event.key !== undefined && open.key !== event.key) {
+    if (state.key !== undefined && event.key !== undefined && state.key !== event.key) {
       this.fail(
         line,
-        `the completion's ${show(event.key)} differs from ${show(open.key)} in its invoke${at(open.line)} by ${proc(process)}`,
+        `the completion's ${show(event.key)} differs from ${show(state.key)} in its invoke${at(state.line)} by ${proc(process)}`,
         'key',
       );
     }
+    return state;
   }
 
   /** Warnings gathered along the way (call after the last event). */
