@@ -341,7 +341,7 @@ const DONE = '@@faultline-done';
 const SHELL_LOOP = 'while IFS= read -r line; do eval "$line"; done';
 
 /** One command shell on its channel; commands queue and run in order. */
-class CommandShell {
+export class CommandShell {
   private nextId = 1;
   private buffer = '';
   private output = '';
@@ -359,6 +359,10 @@ class CommandShell {
     channel.stderr.on('data', (b: Buffer) => this.take(text.write(b)));
     channel.on('close', () => this.fail(new Error(`ssh ${name}: the command shell closed`)));
     channel.on('error', (e: Error) => this.fail(new Error(`ssh ${name}: ${e.message}`)));
+    // Marker 0 ends what the login shell printed before the loop began (a host's rc files can
+    // write there, e.g. a version manager's warnings): none of it belongs to the first command.
+    // It goes to stderr, where such noise goes, so that the two arrive in order.
+    channel.write(`printf '\\n%s 0 0\\n' ${DONE} >&2\n`);
   }
 
   run(script: string, stdin: string | undefined, timeoutMs: number): Promise<ExecResult> {
