@@ -30,7 +30,7 @@ describe('parseCheckFlags', () => {
   it.each([
     [
       { model: 'regster' },
-      /^--model "regster": unknown model; known models: register, cas-register$/,
+      /^--model "regster": unknown model; known models: register, cas-register; for transactions: list-append, rw-register$/,
     ],
     [{ format: 'xml' }, /^--format "xml": expected one of auto, jsonl/],
     [{ initial: 'x' }, /^--initial "x": not JSON/],

@@ -32,7 +32,7 @@ export function checkFlagsSchema(models: readonly string[]) {
     model: z
       .string()
       .refine((m) => models.includes(m), {
-        message: `unknown model; known models: ${models.join(', ')}`,
+        message: `unknown model; known models: ${models.join(', ')}; for transactions: list-append, rw-register`,
       })
       .optional(),
     format: z.enum(HISTORY_FORMATS, {

@@ -62,7 +62,7 @@ async function targetFor(arg: string, flags: CheckFlags, outDir: string | undefi
   }
   if (flags.model === undefined) {
     throw new UsageError(
-      `--model is required to check ${arg}; known models: ${HISTORY_MODEL_NAMES.join(', ')}`,
+      `--model is required to check ${arg}; known models: ${HISTORY_MODEL_NAMES.join(', ')} (transactions: list-append, rw-register)`,
     );
   }
   const target: CheckTarget = {
@@ -248,10 +248,13 @@ export const registerCheck: RegisterCommand = (program: Command, { io, setExit }
   program
     .command('check')
     .description(
-      'check histories (files, or results folders) for linearizability; exit 0 valid, 1 invalid, 2 unknown, 3 bad input',
+      'check histories (files, or results folders) for linearizability, or transactional ones (--model list-append|rw-register) for isolation anomalies; exit 0 valid, 1 invalid, 2 unknown, 3 bad input',
     )
     .argument('<history...>', 'history files (JSONL, Jepsen EDN or log lines) or results folders')
-    .option('--model <name>', `the model: ${HISTORY_MODEL_NAMES.join(', ')}`)
+    .option(
+      '--model <name>',
+      `the model: ${HISTORY_MODEL_NAMES.join(', ')}; or, for transactions, list-append, rw-register`,
+    )
     .option('--format <format>', `input format: ${HISTORY_FORMATS.join('|')}`, 'auto')
     .option('--initial <json>', "the model's initial value, as JSON (e.g. 0, null, '\"x\"')")
     .option('--timeout <seconds>', 'search budget per history; past it the verdict is unknown')
