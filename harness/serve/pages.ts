@@ -277,7 +277,7 @@ export function runPage(r: RunEntry): string {
     .join('');
   const body =
     `<h1>${esc(r.name)} <span class="muted">${esc(when(r.startedAt))}</span></h1>` +
-    `<p id="verdict">${statusBadge(r.status)} ${verdictBadge(r.verdict)} <span>${esc(words[r.verdict] ?? r.verdict)}</span></p>` +
+    `<p id="verdict">${statusBadge(r.status)}${running ? '' : ` ${verdictBadge(r.verdict)}`} <span>${esc(words[r.verdict] ?? r.verdict)}</span></p>` +
     (running
       ? '<div id="live"><h2>In progress</h2><div class="progress"><i id="bar" style="width:0"></i></div><p id="progress" class="muted">waiting for the first events…</p></div>'
       : '') +

@@ -184,6 +184,8 @@ describe('faultline serve', () => {
     });
     const page = await get(server.url, `/runs/live/${live.folder}/`);
     expect(page.body).toContain('In progress');
+    // One badge says so (a verdict badge would only repeat "running").
+    expect(page.body.match(/<span class="badge [^"]*">running<\/span>/g)).toHaveLength(1);
     expect(page.body).toContain("fetch('api/progress')");
     const p = JSON.parse((await get(server.url, `/runs/live/${live.folder}/api/progress`)).body);
     expect(p).toMatchObject({ status: 'running', timeLimitS: 30 });
