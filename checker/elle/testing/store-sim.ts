@@ -15,7 +15,9 @@
  *
  * Some txns fail before doing anything, some end info (their commit then happens or not).
  */
+
 import type { HistoryEvent } from '../../history/event.js';
+import { prng } from '../../history/generate.js';
 import type { Workload } from '../types.js';
 
 export type Isolation = 'serializable' | 'snapshot' | 'no-first-committer-wins' | 'read-committed';
@@ -38,18 +40,6 @@ export interface StoreSimOptions {
    * so that lists stay short in long histories. Default: never (the same keys throughout).
    */
   rotateAfter?: number;
-}
-
-/** mulberry32: small, seeded, good enough for schedules. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Value = number[] | number | null;
