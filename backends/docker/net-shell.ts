@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
+import { CommandOutput } from '../command-output.js';
 
 /** What ends each command's output on the shell's stdout: `<marker> <id> <exit code>`. */
 const DONE = '@@faultline-done';
@@ -41,8 +42,12 @@ export interface ShellResult {
  */
 export class NetShell {
   private nextId = 1;
-  private buffer = '';
   private readonly pending = new Map<number, (r: ShellResult) => void>();
+  private readonly output = new CommandOutput(DONE, (id, code, output) => {
+    const done = this.pending.get(id);
+    this.pending.delete(id);
+    done?.({ code, output });
+  });
   private queue: Promise<unknown> = Promise.resolve();
   private closed: Error | undefined;
 
@@ -58,7 +63,7 @@ export class NetShell {
       hijack: true,
     })) as unknown as Duplex;
     const shell = new NetShell(stream);
-    const sink = { write: (b: Buffer) => shell.take(b.toString('utf8')) };
+    const sink = { write: (b: Buffer) => shell.output.push(b.toString('utf8')) };
     docker.modem.demuxStream(
       stream,
       sink as unknown as NodeJS.WritableStream,
@@ -107,28 +112,6 @@ export class NetShell {
       // Output and exit code of the line (stderr folded into stdout), then the marker.
       this.stream.write(`{ ${line} ; } 2>&1; echo "${DONE} ${id} $?"\n`);
     });
-  }
-
-  private output = '';
-
-  private take(text: string): void {
-    this.buffer += text;
-    for (;;) {
-      const nl = this.buffer.indexOf('\n');
-      if (nl < 0) return;
-      const l = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      const m = new RegExp(`^${DONE} (\\d+) (\\d+)$`).exec(l);
-      if (m === null) {
-        this.output += `${l}\n`;
-        continue;
-      }
-      const done = this.pending.get(Number(m[1]));
-      this.pending.delete(Number(m[1]));
-      const output = this.output;
-      this.output = '';
-      done?.({ code: Number(m[2]), output });
-    }
   }
 
   private fail(err: Error): void {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { CommandOutput } from '../command-output.js';
 import type { Inventory, InventoryHost } from './inventory.js';
 import { hostVerifier } from './known-hosts.js';
 import { shQuote } from './quote.js';
@@ -343,10 +344,14 @@ const SHELL_LOOP = 'while IFS= read -r line; do eval "$line"; done';
 /** One command shell on its channel; commands queue and run in order. */
 export class CommandShell {
   private nextId = 1;
-  private buffer = '';
-  private output = '';
   private queue: Promise<unknown> = Promise.resolve();
   private readonly pending = new Map<number, (r: ExecResult | Error) => void>();
+  private readonly output = new CommandOutput(DONE, (id, code, output) => {
+    const done = this.pending.get(id);
+    this.pending.delete(id);
+    // Without our newline before the marker (output may not end in one).
+    done?.({ code, stdout: output.slice(0, -1), stderr: '' });
+  });
   broken = false;
 
   constructor(
@@ -355,8 +360,8 @@ export class CommandShell {
   ) {
     // One decoder: a character split between two chunks is put back together.
     const text = new StringDecoder('utf8');
-    channel.on('data', (b: Buffer) => this.take(text.write(b)));
-    channel.stderr.on('data', (b: Buffer) => this.take(text.write(b)));
+    channel.on('data', (b: Buffer) => this.output.push(text.write(b)));
+    channel.stderr.on('data', (b: Buffer) => this.output.push(text.write(b)));
     channel.on('close', () => this.fail(new Error(`ssh ${name}: the command shell closed`)));
     channel.on('error', (e: Error) => this.fail(new Error(`ssh ${name}: ${e.message}`)));
     // Marker 0 ends what the login shell printed before the loop began (a host's rc files can
@@ -399,26 +404,6 @@ export class CommandShell {
       });
       this.channel.write(`${line}\n`);
     });
-  }
-
-  private take(text: string): void {
-    this.buffer += text;
-    for (;;) {
-      const nl = this.buffer.indexOf('\n');
-      if (nl < 0) return;
-      const l = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      const m = new RegExp(`^${DONE} (\\d+) (\\d+)$`).exec(l);
-      if (m === null) {
-        this.output += `${l}\n`;
-        continue;
-      }
-      const done = this.pending.get(Number(m[1]));
-      this.pending.delete(Number(m[1]));
-      const stdout = this.output.slice(0, -1); // our newline before the marker
-      this.output = '';
-      done?.({ code: Number(m[2]), stdout, stderr: '' });
-    }
   }
 
   /** Marks the shell unusable, fails what waits on it, and closes its channel. */
