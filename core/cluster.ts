@@ -179,3 +179,34 @@ export interface Backend {
   /** Remove leftovers of runs whose harness died (found through a run registry / labels). */
   clean(): Promise<{ removed: string[] }>;
 }
+
+/** What `healAll` has to undo on one node, as the backend knows its state. */
+export interface NodeToHeal {
+  node: NodeId;
+  /** Paused now: resume it. */
+  paused: boolean;
+  /** Its clock can be set (and so may be off): reset it. */
+  clock: boolean;
+  /** A member that is down: start it again. */
+  down: boolean;
+}
+
+/**
+ * `healAll` through a cluster's own primitives, in the order each step needs: resume paused
+ * nodes, reset clocks and clear every node's link faults (all nodes at once), then heal the
+ * partition, then start the members that are down (a started node then finds its peers).
+ */
+export async function healEveryFault(
+  cluster: Pick<Cluster, 'resume' | 'setClock' | 'setLink' | 'heal' | 'start'>,
+  nodes: readonly NodeToHeal[],
+): Promise<void> {
+  await Promise.all(
+    nodes.map(async (n) => {
+      if (n.paused) await cluster.resume(n.node);
+      if (n.clock) await cluster.setClock(n.node, 0);
+      await cluster.setLink(n.node, {});
+    }),
+  );
+  await cluster.heal();
+  await Promise.all(nodes.map((n) => (n.down ? cluster.start(n.node) : undefined)));
+}

@@ -14,7 +14,7 @@ import type {
   NodeLaunch,
   SystemRecipe,
 } from '../../core/cluster.js';
-import { CAPABILITIES } from '../../core/cluster.js';
+import { CAPABILITIES, healEveryFault } from '../../core/cluster.js';
 import { faketimeEnv, offsetText } from './clock.js';
 import { connectDocker, idempotent } from './engine.js';
 import {
@@ -627,18 +627,14 @@ export class DockerCluster implements Cluster {
 
   async healAll(): Promise<void> {
     this.live();
-    await Promise.all(
-      [...this.slots.values()].map(async (slot) => {
-        if (slot.state === 'paused') await this.resume(slot.node);
-        if (this.options.recipe.clockFaults) await this.setClock(slot.node, 0);
-        await this.setLink(slot.node, {});
-      }),
-    );
-    await this.heal();
-    await Promise.all(
-      [...this.slots.values()].map((s) =>
-        s.member && s.state === 'down' ? this.start(s.node) : undefined,
-      ),
+    await healEveryFault(
+      this,
+      [...this.slots.values()].map((s) => ({
+        node: s.node,
+        paused: s.state === 'paused',
+        clock: this.options.recipe.clockFaults,
+        down: s.member && s.state === 'down',
+      })),
     );
   }
 

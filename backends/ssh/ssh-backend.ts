@@ -13,6 +13,7 @@ import type {
   LinkFault,
   NodeId,
 } from '../../core/cluster.js';
+import { CAPABILITIES, healEveryFault } from '../../core/cluster.js';
 import { SshConnection } from './connection.js';
 import { describeFiles, filesUnder, mapLaunchPaths, rootsOfLaunch, syncFiles } from './files.js';
 import { type Inventory, type InventoryHost, loadInventory } from './inventory.js';
@@ -133,15 +134,7 @@ export interface SshBackendOptions {
 }
 
 /** Every fault this backend implements (delay only where the kernel has netem). */
-export const SSH_CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
-  'kill',
-  'pause',
-  'partition',
-  'clock',
-  'link-delay',
-  'link-loss',
-  'link-bandwidth',
-]);
+export const SSH_CAPABILITIES: ReadonlySet<Capability> = new Set(CAPABILITIES);
 
 export function createSshBackend(options: SshBackendOptions): Backend {
   let inventory: Inventory | undefined;
@@ -712,20 +705,15 @@ export class SshCluster implements Cluster {
 
   async healAll(): Promise<void> {
     this.live();
-    await Promise.all(
-      [...this.slots.values()].map(async (slot) => {
-        if (slot.member && slot.state === 'paused') await this.resume(slot.node);
-        if (this.options.recipe.clockFaults && slot.probe.faketime !== '' && slot.member) {
-          await this.setClock(slot.node, 0);
-        }
-        await this.setLink(slot.node, {});
-      }),
-    );
-    await this.heal();
-    await Promise.all(
-      [...this.slots.values()].map((s) =>
-        s.member && s.state === 'down' ? this.start(s.node) : undefined,
-      ),
+    await healEveryFault(
+      this,
+      [...this.slots.values()].map((s) => ({
+        node: s.node,
+        paused: s.member && s.state === 'paused',
+        // Only where libfaketime is there, and on a member (a pool node has no clock file).
+        clock: this.options.recipe.clockFaults && s.probe.faketime !== '' && s.member,
+        down: s.member && s.state === 'down',
+      })),
     );
   }
 
