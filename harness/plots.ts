@@ -162,6 +162,27 @@ function endOf(events: readonly HistoryEvent[]): number {
 
 const latencyMs = (o: ClientOp) => Math.max(0.01, ((o.completion?.time ?? o.call) - o.call) / 1e6);
 
+/** The y axis's title, written up its left side. */
+const yLabel = (text: string) =>
+  `<text x="12" y="${M.top + PH / 2}" font-size="11" transform="rotate(-90 12 ${M.top + PH / 2})">${text}</text>`;
+
+/**
+ * A log-scale latency axis from 0.01 ms to the decade above `maxMs`: the y of a latency, and the
+ * ticks (one per decade) with the axis's title.
+ */
+function latencyAxis(maxMs: number, title: string): { y: (ms: number) => number; ticks: string } {
+  const decades = Math.ceil(Math.log10(maxMs)) + 2;
+  const y = (ms: number) => M.top + PH - ((Math.log10(ms) + 2) / decades) * PH;
+  const ticks: string[] = [];
+  for (let d = -2; d < decades - 2; d++) {
+    const ms = 10 ** d;
+    ticks.push(
+      `<text x="${M.left - 6}" y="${(y(ms) + 4).toFixed(1)}" font-size="11" text-anchor="end">${ms >= 1 ? ms : ms.toFixed(2)}</text>`,
+    );
+  }
+  return { y, ticks: ticks.join('') + yLabel(title) };
+}
+
 export function latencySvg(
   title: string,
   ops: readonly ClientOp[],
@@ -171,8 +192,7 @@ export function latencySvg(
   const endS = endOf(events);
   let maxMs = 10;
   for (const o of ops) if (o.completion !== undefined) maxMs = Math.max(maxMs, latencyMs(o));
-  const decades = Math.ceil(Math.log10(maxMs)) + 2; // from 0.01 ms
-  const y = (ms: number) => M.top + PH - ((Math.log10(ms) + 2) / decades) * PH;
+  const { y, ticks } = latencyAxis(maxMs, 'latency (ms)');
   const xOf = (o: ClientOp) => M.left + (o.call / 1e9 / endS) * PW;
 
   // Per outcome and cell, the slowest op in it (its latency and x; 0: empty cell). Every op lies
@@ -222,21 +242,11 @@ export function latencySvg(
       `<circle class="slowest" cx="${xOf(top).toFixed(1)}" cy="${y(topMs).toFixed(1)}" r="4" fill="none" stroke="#222"><title>slowest: ${topMs.toFixed(1)} ms, ${esc(top.f)} invoked at ${(top.call / 1e9).toFixed(1)} s</title></circle>`,
     );
   }
-  const yTicks: string[] = [];
-  for (let d = -2; d < decades - 2; d++) {
-    const ms = 10 ** d;
-    yTicks.push(
-      `<text x="${M.left - 6}" y="${(y(ms) + 4).toFixed(1)}" font-size="11" text-anchor="end">${ms >= 1 ? ms : ms.toFixed(2)}</text>`,
-    );
-  }
-  yTicks.push(
-    `<text x="12" y="${M.top + PH / 2}" font-size="11" transform="rotate(-90 12 ${M.top + PH / 2})">latency (ms)</text>`,
-  );
   return frame(
     `${title}: latency`,
     endS,
     dots.join(''),
-    yTicks.join(''),
+    ticks,
     events,
     outcomeSeries(outcomes),
     faultStyles,
@@ -291,12 +301,12 @@ export function rateSvg(
     )
     .join('');
   const unit = bucketS > 1.5 ? `ops/s (mean over ${bucketS.toFixed(1)} s)` : 'ops/s';
-  const label = `<text x="12" y="${M.top + PH / 2}" font-size="11" transform="rotate(-90 12 ${M.top + PH / 2})">${unit}</text>`;
+
   return frame(
     `${title}: throughput`,
     endS,
     lines + hover,
-    yTicks + label,
+    yTicks + yLabel(unit),
     events,
     outcomeSeries(outcomes),
     faultStyles,
@@ -334,8 +344,9 @@ export function percentilesSvg(
     maxMs = Math.max(maxMs, ms);
     per[Math.min(buckets - 1, Math.max(0, Math.floor(o.call / 1e9 / bucketS)))]!.push(ms);
   }
-  const decades = Math.ceil(Math.log10(maxMs)) + 2;
-  const y = (ms: number) => M.top + PH - ((Math.log10(ms) + 2) / decades) * PH;
+  const unit =
+    bucketS > 1.5 ? `latency (ms, ok ops per ${bucketS.toFixed(1)} s)` : 'latency (ms, ok ops)';
+  const { y, ticks } = latencyAxis(maxMs, unit);
   const sorted = per.map((xs) => Float64Array.from(xs).sort());
   /** The q-th quantile of a sorted bucket (nearest rank). */
   const at = (xs: Float64Array, q: number) =>
@@ -376,23 +387,11 @@ export function percentilesSvg(
     const figures = PERCENTILES.map((p) => `${p.label} ${at(xs, p.q).toFixed(1)} ms`).join(' · ');
     return `${figures} (${xs.length} ok op${xs.length === 1 ? '' : 's'})`;
   });
-  const yTicks: string[] = [];
-  for (let d = -2; d < decades - 2; d++) {
-    const ms = 10 ** d;
-    yTicks.push(
-      `<text x="${M.left - 6}" y="${(y(ms) + 4).toFixed(1)}" font-size="11" text-anchor="end">${ms >= 1 ? ms : ms.toFixed(2)}</text>`,
-    );
-  }
-  const unit =
-    bucketS > 1.5 ? `latency (ms, ok ops per ${bucketS.toFixed(1)} s)` : 'latency (ms, ok ops)';
-  yTicks.push(
-    `<text x="12" y="${M.top + PH / 2}" font-size="11" transform="rotate(-90 12 ${M.top + PH / 2})">${unit}</text>`,
-  );
   return frame(
     `${title}: latency percentiles`,
     endS,
     lines.join('') + hover,
-    yTicks.join(''),
+    ticks,
     events,
     drawn.map((p) => ({ label: p.label, colour: p.colour })),
     faultStyles,
