@@ -14,8 +14,7 @@ import { ensureBaseImage, ensureSystemImage } from '../backends/docker/images.js
 import { describeObjectsOfRun } from '../backends/docker/labels.js';
 import { leaderlessRecipe } from '../cluster-images/leaderless/system.js';
 import type { Cluster, NodeId } from '../core/cluster.js';
-import { Rng } from '../core/random.js';
-import { type NemesisEvent, planFaults, runNemesis } from '../nemesis/index.js';
+import { partitionRun } from './partition-run.js';
 
 export const name = 'docker backend: cold image build, cluster ready time, partition lateness';
 
@@ -77,7 +76,7 @@ async function readyAndPartitions(docker: Dockerode): Promise<void> {
       });
       ready.push(performance.now() - t0);
       if (i === 0) {
-        const events = await partitionRun(cluster);
+        const events = await partitionRun(cluster, NODES);
         for (const e of events) {
           lateness.push((e.recordedAt - e.scheduledTime) / 1e6);
           applyMs.push((e.recordedAt - e.startedTime) / 1e6);
@@ -100,27 +99,6 @@ async function readyAndPartitions(docker: Dockerode): Promise<void> {
   console.log(
     `partition in force on all 5 nodes, ms after its scheduled time (event time − scheduledTime, ${lateness.length} events): median ${median(lateness).toFixed(1)}, max ${worst.toFixed(1)}; target ≤ ${LATENESS_TARGET_MS} ms → ${(worst / LATENESS_TARGET_MS).toFixed(2)} of target (backend call alone: median ${median(applyMs).toFixed(1)}, max ${Math.max(...applyMs).toFixed(1)})`,
   );
-}
-
-/** A partition-only plan run by the nemesis executor; each event with when it was recorded. */
-async function partitionRun(cluster: Cluster): Promise<(NemesisEvent & { recordedAt: number })[]> {
-  const plan = planFaults(
-    { faults: ['partition'], interval: 0.4 },
-    NODES,
-    new Rng(7).fork('nemesis'),
-    6000,
-  );
-  const start = process.hrtime.bigint();
-  const now = () => Number(process.hrtime.bigint() - start);
-  const events: (NemesisEvent & { recordedAt: number })[] = [];
-  await runNemesis(plan, cluster, {
-    record: (e) => events.push({ ...e, recordedAt: now() }),
-    now,
-    signal: new AbortController().signal,
-  });
-  const failed = events.filter((e) => e.error !== undefined);
-  if (failed.length > 0) throw new Error(`partition failed: ${failed[0]?.error}`);
-  return events;
 }
 
 export async function run(): Promise<void> {

@@ -15,10 +15,9 @@ import { loadInventory } from '../backends/ssh/inventory.js';
 import { leftoversOnHosts, openSshBackend } from '../backends/ssh/ssh-backend.js';
 import { leaderless, leaderlessRecipe } from '../cluster-images/leaderless/system.js';
 import type { Backend, Cluster, NodeId } from '../core/cluster.js';
-import { Rng } from '../core/random.js';
 import { clientContext } from '../harness/run/cluster-up.js';
-import { type NemesisEvent, planFaults, runNemesis } from '../nemesis/index.js';
 import { drivenLoad, type LoadResult, median, rate } from './driven-vs-bare.js';
+import { partitionRun } from './partition-run.js';
 
 export const name =
   'ssh backend: cluster ready time, partition lateness, harness throughput vs local';
@@ -52,27 +51,6 @@ async function cluster(
   });
 }
 
-/** A partition-only plan run by the nemesis executor; each event with when it was recorded. */
-async function partitionRun(c: Cluster): Promise<(NemesisEvent & { recordedAt: number })[]> {
-  const plan = planFaults(
-    { faults: ['partition'], interval: 0.4 },
-    NODES,
-    new Rng(7).fork('nemesis'),
-    6000,
-  );
-  const start = process.hrtime.bigint();
-  const now = () => Number(process.hrtime.bigint() - start);
-  const events: (NemesisEvent & { recordedAt: number })[] = [];
-  await runNemesis(plan, c, {
-    record: (e) => events.push({ ...e, recordedAt: now() }),
-    now,
-    signal: new AbortController().signal,
-  });
-  const failed = events.filter((e) => e.error !== undefined);
-  if (failed.length > 0) throw new Error(`partition failed: ${failed[0]?.error}`);
-  return events;
-}
-
 async function readyAndPartitions(inventoryFile: string, logsDir: string): Promise<void> {
   const inventory = loadInventory(inventoryFile);
   const backend = await openSshBackend({ inventory });
@@ -89,7 +67,7 @@ async function readyAndPartitions(inventoryFile: string, logsDir: string): Promi
     if (i === 0) console.log(`first 5-node cluster, hosts not prepared: ${took.toFixed(0)} ms`);
     else ready.push(took);
     if (i === 1) {
-      for (const e of await partitionRun(c)) {
+      for (const e of await partitionRun(c, NODES)) {
         lateness.push((e.recordedAt - e.scheduledTime) / 1e6);
         applyMs.push((e.recordedAt - e.startedTime) / 1e6);
       }
