@@ -1,13 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultRunDeps } from '../../../api/registries.js';
-import { readJsonlHistory } from '../../../checker/history/jsonl.js';
-import { readResults } from '../../../checker/results.js';
-import { leaderlessBinary } from '../../../cluster-images/leaderless/system.js';
-import { runTest } from '../../../harness/runner.js';
-import { parseSpec, resolveSpec } from '../../../harness/spec.js';
+import { e2eRun } from '../../../test/e2e-run.js';
 import { INVENTORY_ENV } from '../from-env.js';
 import { loadInventory } from '../inventory.js';
 import { leftoversOnHosts } from '../ssh-backend.js';
@@ -30,37 +25,31 @@ afterAll(() => {
 
 describe('end to end: register workload on the leaderless store, ssh backend', () => {
   it('runs partitions, kills, pauses and clock faults on sshd hosts to a valid verdict, leaving nothing', async () => {
-    expect(existsSync(leaderlessBinary()), 'build the store first: npm run build').toBe(true);
     // CASPaxos registers with the store's safe settings stay linearizable through kills,
     // pauses and partitions, and clocks play no part in its ballots: valid is the one verdict.
-    const spec = resolveSpec(
-      parseSpec({
-        name: 'e2e-register-ssh',
-        backend: 'ssh',
-        nodes: 3,
-        workload: { name: 'register', options: { keys: 2 } },
-        nemesis: { faults: ['partition', 'kill', 'pause', 'clock'], interval: 1.5 },
-        concurrency: 4,
-        rate: 100,
-        timeLimit: 10,
-        recovery: 1,
-        opTimeout: 1,
-        seed: 17,
-        out,
-        settings: { storage: 'disk', fsync: 'always' },
-      }),
-      () => 0,
-    );
-    const r = await runTest(spec, defaultRunDeps());
-
-    const results = await readResults(join(r.dir, 'results.json'));
-    const lin = results.checkers.linearizability;
+    // (e2eRun checks the store is built, results.json against the outcome, and a history read
+    // without warnings.)
+    const run = await e2eRun({
+      name: 'e2e-register-ssh',
+      backend: 'ssh',
+      workload: { name: 'register', options: { keys: 2 } },
+      nemesis: { faults: ['partition', 'kill', 'pause', 'clock'], interval: 1.5 },
+      concurrency: 4,
+      rate: 100,
+      timeLimit: 10,
+      recovery: 1,
+      opTimeout: 1,
+      seed: 17,
+      out,
+      settings: { storage: 'disk', fsync: 'always' },
+    });
+    const r = run.outcome;
+    const lin = run.results.checkers.linearizability;
     expect(lin?.valid, JSON.stringify(lin).slice(0, 2000)).toBe(true);
     expect(r.valid).toBe(true);
-    expect(results.ops).toBeGreaterThan(50);
+    expect(run.results.ops).toBeGreaterThan(50);
 
-    const test = JSON.parse(readFileSync(join(r.dir, 'test.json'), 'utf8'));
-    expect(test).toMatchObject({ seed: 17, status: 'complete' });
+    expect(run.test).toMatchObject({ seed: 17, status: 'complete' });
     // Node logs streamed from the hosts into the results folder.
     expect(readdirSync(join(r.dir, 'nodes')).sort()).toEqual(['n1', 'n2', 'n3']);
     for (const n of ['n1', 'n2', 'n3']) {
@@ -69,9 +58,7 @@ describe('end to end: register workload on the leaderless store, ssh backend', (
       expect(statSync(join(r.dir, 'nodes', n, 'stdout.log')).size).toBeGreaterThan(200);
     }
 
-    const { events, warnings } = await readJsonlHistory(join(r.dir, 'history.jsonl'));
-    expect(warnings).toEqual([]);
-    const nemesis = events.filter((e) => e.process === 'nemesis');
+    const nemesis = run.events.filter((e) => e.process === 'nemesis');
     const fs = new Set(nemesis.map((e) => e.f));
     for (const f of [
       'partition-start',
@@ -89,7 +76,7 @@ describe('end to end: register workload on the leaderless store, ssh backend', (
     expect(failed, JSON.stringify(failed)).toEqual([]);
 
     // No process, chain or folder of the run on any host.
-    const left = await leftoversOnHosts(loadInventory(inventoryFile), test.runId);
+    const left = await leftoversOnHosts(loadInventory(inventoryFile), run.test.runId);
     expect(left, left.join('; ')).toEqual([]);
   }, 120_000);
 });
