@@ -44,6 +44,17 @@ const nemesis = (time: number, f: string, value?: unknown) =>
   ({ index: 0, time, process: 'nemesis', type: 'info', f, value }) as HistoryEvent;
 
 /** The whole-run data of a page, its columns unpacked as the page's script does. */
+/** The checker's operations for `ops`, in order (what a partition's evidence holds). */
+const operationsOf = (ops: readonly ClientOp[]): Operation<unknown, unknown>[] =>
+  ops.map((o, id) => ({
+    clientId: o.process as number,
+    input: o.invoke.value,
+    output: o.completion?.value,
+    call: o.call,
+    return: o.return,
+    id,
+  }));
+
 function embedded(html: string) {
   const m = /<script type="application\/json" id="wr-data">(.*?)<\/script>/s.exec(html);
   expect(m).not.toBeNull();
@@ -189,14 +200,7 @@ describe('the whole-run view', () => {
       op(1, 'write', 20, 30, 'ok', 2, 'a'),
       op(2, 'read', 40, 50, 'ok', 1, 'a'),
     ];
-    const operations: Operation<unknown, unknown>[] = ops.map((o, id) => ({
-      clientId: o.process as number,
-      input: o.invoke.value,
-      output: o.completion?.value,
-      call: o.call,
-      return: o.return,
-      id,
-    }));
+    const operations = operationsOf(ops);
     const info: PartitionInfo<unknown, unknown> = {
       operations,
       initialState: 'null',
@@ -225,14 +229,7 @@ describe('order labels of an anomaly drawing', () => {
     const ops: ClientOp[] = [];
     for (let i = 0; i < 1200; i++) ops.push(op(i % 3, 'write', i * 10, i * 10 + 25, 'ok', i));
     ops.push(op(3, 'read', 11990, 12000, 'ok', -1));
-    const operations: Operation<unknown, unknown>[] = ops.map((o, id) => ({
-      clientId: o.process as number,
-      input: o.invoke.value,
-      output: o.completion?.value,
-      call: o.call,
-      return: o.return,
-      id,
-    }));
+    const operations = operationsOf(ops);
     const info: PartitionInfo<unknown, unknown> = {
       operations,
       initialState: 'null',
