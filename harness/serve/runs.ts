@@ -67,9 +67,19 @@ export function safeName(s: string): boolean {
   return s !== '' && s !== '.' && s !== '..' && !/[/\\\0]/.test(s);
 }
 
+/** The JSON value of `text`; undefined when it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A file's JSON value; undefined when it is missing or not JSON. */
 function readJson(file: string): unknown {
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    return parseJson(readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }
@@ -147,6 +157,9 @@ export interface LiveProgress {
   report?: ProgressFile;
 }
 
+/** What liveProgress reads of a history line. */
+const tailEventSchema = z.object({ index: z.number(), time: z.number() }).loose();
+
 /** How far a run has got: its progress.json, and the tail of its history (never the whole file). */
 export function liveProgress(dir: string): LiveProgress {
   const test = readTestJson(dir);
@@ -166,10 +179,7 @@ export function liveProgress(dir: string): LiveProgress {
     }
     const lines = buf.toString('utf8').split('\n').filter(Boolean);
     for (let i = lines.length - 1; i >= 0; i--) {
-      const parsed = z
-        .object({ index: z.number(), time: z.number() })
-        .loose()
-        .safeParse(readLine(lines[i]!));
+      const parsed = tailEventSchema.safeParse(parseJson(lines[i]!));
       if (!parsed.success) continue;
       events = parsed.data.index + 1;
       elapsedS = parsed.data.time / 1e9;
@@ -188,12 +198,4 @@ export function liveProgress(dir: string): LiveProgress {
     ops,
     ...(report.success ? { report: report.data } : {}),
   };
-}
-
-function readLine(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch {
-    return undefined;
-  }
 }
